@@ -1,0 +1,3 @@
+"""hotline: AI-assisted 12345 government service hotline."""
+
+__version__ = "0.1.0"

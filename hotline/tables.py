@@ -1,0 +1,25 @@
+"""Tables of the application database (schema changes go through Alembic migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AppMeta(Base):
+    """Facts about this installation, e.g. which seed data has been loaded."""
+
+    __tablename__ = "app_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class DepartmentKindRow(Base):
+    __tablename__ = "department_kind"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    typical_city_unit: Mapped[str] = mapped_column(String(128))
+    typical_topics: Mapped[str] = mapped_column(Text)  # ';'-separated
