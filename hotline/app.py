@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
@@ -51,7 +52,8 @@ class TextAnalysis(BaseModel):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    # Government networks often cannot reach a CDN: the docs pages' assets come from the app.
+    app = FastAPIOffline(
         title="hotline 12345",
         version=__version__,
         description="AI-assisted 12345 government service hotline",

@@ -1,3 +1,5 @@
+import re
+
 from fastapi.testclient import TestClient
 
 from hotline.app import create_app
@@ -18,9 +20,13 @@ def test_health_reports_database_schema_and_seed(settings):
     assert body["seed_version"] == "1"
 
 
-def test_api_docs_are_served(settings):
+def test_api_docs_are_served_without_any_cdn(settings):
     client = client_for(settings)
-    assert client.get("/docs").status_code == 200
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "https://" not in page.text and "http://" not in page.text
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+        assert client.get(asset).status_code == 200, asset
     spec = client.get("/openapi.json").json()
     assert "/api/v1/text/analyze" in spec["paths"]
 
