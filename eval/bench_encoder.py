@@ -95,5 +95,12 @@ if __name__ == "__main__":
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     parser.add_argument("--max-length", type=int, default=256)
     args = parser.parse_args()
-    print(bench_encoder(args.cache_dir, args.data_dir, threads=args.threads,
-                        precision=args.precision, max_length=args.max_length))
+    print(
+        bench_encoder(
+            args.cache_dir,
+            args.data_dir,
+            threads=args.threads,
+            precision=args.precision,
+            max_length=args.max_length,
+        )
+    )

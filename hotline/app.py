@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi_offline import FastAPIOffline
 from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
@@ -105,7 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             normalized=normalized,
             words=segment(normalized),
             masked=mask_pii(normalized),
-            personal_data=[PiiOut(kind=s.kind, start=s.start, end=s.end) for s in find_pii(normalized)],
+            personal_data=[
+                PiiOut(kind=s.kind, start=s.start, end=s.end) for s in find_pii(normalized)
+            ],
         )
 
     app.include_router(api)

@@ -50,9 +50,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     typer.echo(f"hotline is at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "hotline.app:create_app", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command("eval")

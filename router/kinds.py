@@ -21,8 +21,12 @@ class DepartmentKind:
 
 @cache
 def department_kinds() -> tuple[DepartmentKind, ...]:
-    text = resources.files("router").joinpath("resources", "department_kinds.csv").read_text("utf-8")
+    text = (
+        resources.files("router").joinpath("resources", "department_kinds.csv").read_text("utf-8")
+    )
     return tuple(
-        DepartmentKind(row["kind"], row["typical_city_unit"], tuple(row["typical_topics"].split(";")))
+        DepartmentKind(
+            row["kind"], row["typical_city_unit"], tuple(row["typical_topics"].split(";"))
+        )
         for row in csv.DictReader(io.StringIO(text))
     )

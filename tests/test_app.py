@@ -54,5 +54,7 @@ def test_bad_text_input_is_a_clear_4xx(settings):
         res = client.post("/api/v1/text/analyze", json=payload)
         assert res.status_code == 422, payload
         assert res.json()["detail"][0]["msg"]
-    res = client.post("/api/v1/text/analyze", content=b"not json", headers={"content-type": "application/json"})
+    res = client.post(
+        "/api/v1/text/analyze", content=b"not json", headers={"content-type": "application/json"}
+    )
     assert res.status_code == 422

@@ -26,7 +26,9 @@ def test_workers_starting_together_seed_exactly_once(settings):
         results = list(pool.map(lambda _: prepare_database(engine), range(4)))
     assert results.count(True) == 1
     with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(department_kinds())
+        assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(
+            department_kinds()
+        )
 
 
 def test_failed_transaction_loses_nothing_stored(settings):
@@ -41,4 +43,6 @@ def test_failed_transaction_loses_nothing_stored(settings):
         pass
     with session_scope(engine) as s:
         assert s.get(DepartmentKindRow, "测试") is None
-        assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(department_kinds())
+        assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(
+            department_kinds()
+        )
