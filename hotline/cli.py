@@ -53,6 +53,111 @@ def serve(
     uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+def _encoder(settings):
+    from classifier import Encoder
+
+    return Encoder.shared(settings.cache_dir, **settings.encoder_options())
+
+
+@app.command()
+def train(
+    data: list[Path] = typer.Option(..., "--data", help="labelled CSV: title, body, label"),
+    more: list[Path] = typer.Argument(None, help="further labelled CSV files", show_default=False),
+    out: Path = typer.Option(..., "--out", help="model folder to write"),
+    codes: Path = typer.Option(None, help="the centre's code standard (CSV or YAML)"),
+    corrections: bool = typer.Option(True, help="also learn from agents' stored corrections"),
+    target_precision: float = typer.Option(0.95, min=0.5, max=0.999),
+) -> None:
+    """Train the appeal classifier from labelled records (label: a code or category name)."""
+    from classifier import Classifier, CodeStandard
+    from classifier.codes import CodeStandardError
+    from hotline.csvio import CsvError, read_rows
+
+    settings = get_settings()
+    try:
+        standard = CodeStandard.load(codes) if codes else CodeStandard.default()
+    except CodeStandardError as exc:
+        _fail(str(exc))
+    titles, bodies, labels = [], [], []
+    for path in [*data, *(more or [])]:
+        try:
+            rows = read_rows(path, ["title", "body", "label"])
+        except CsvError as exc:
+            _fail(str(exc))
+        for line, row in rows:
+            if not (row["title"].strip() or row["body"].strip()):
+                _fail(f"{path} line {line}: title and body are both empty")
+            try:
+                standard.resolve(row["label"])
+            except KeyError as exc:
+                _fail(f"{path} line {line}: {exc.args[0]}")
+            titles.append(row["title"])
+            bodies.append(row["body"])
+            labels.append(row["label"])
+    if corrections:
+        from hotline.feedback import stored_corrections
+
+        extra = stored_corrections(settings, standard)
+        if extra:
+            typer.echo(f"adding {len(extra)} corrections confirmed by agents")
+        for title, body, code in extra:
+            titles.append(title)
+            bodies.append(body)
+            labels.append(code)
+    if len({standard.ancestor(standard.resolve(lb), 1).code for lb in labels}) < 2:
+        _fail("the labels name fewer than two level-1 categories: nothing to learn")
+    model = Classifier.train(
+        titles, bodies, labels, standard, _encoder(settings),
+        target_precision=target_precision, progress=typer.echo,
+    )  # fmt: skip
+    model.save(out)
+    info = model.info
+    typer.echo(
+        f"model written to {out}: {info['trained_rows']} rows, held-out accuracy "
+        f"{info['heldout_accuracy']:.3f}, answers {info['heldout_coverage_at_target']:.0%} "
+        f"without a person at {target_precision:.0%} precision, {info['train_seconds']} s"
+    )
+
+
+@app.command()
+def classify(
+    model: Path = typer.Option(..., "--model", help="model folder from `hotline train`"),
+    inp: Path = typer.Option(..., "--in", help="CSV with id, title, body"),
+    out: Path = typer.Option(..., "--out", help="CSV to write"),
+) -> None:
+    """Code appeals: id, code, level1, level2, level3, confidence, top3."""
+    import json
+
+    from classifier import Classifier
+    from classifier.model import ModelError
+    from hotline.csvio import CsvError, read_rows, write_rows
+
+    settings = get_settings()
+    try:
+        rows = read_rows(inp, ["id", "title", "body"])
+    except CsvError as exc:
+        _fail(str(exc))
+    for line, row in rows:
+        if not (row["title"].strip() or row["body"].strip()):
+            _fail(f"{inp} line {line}: title and body are both empty")
+    try:
+        clf = Classifier.load(model, _encoder(settings))
+    except ModelError as exc:
+        _fail(str(exc))
+    preds = clf.predict([r["title"] for _, r in rows], [r["body"] for _, r in rows])
+    header = ["id", "code", "level1", "level2", "level3", "confidence", "top3"]
+    write_rows(
+        out,
+        header,
+        (
+            [r["id"], p.code, *(p.path + ["", "", ""])[:3], f"{p.confidence:.4f}",
+             json.dumps([[c, v] for c, v in p.top3])]
+            for (_, r), p in zip(rows, preds, strict=True)
+        ),
+    )  # fmt: skip
+    typer.echo(f"{len(preds)} appeals coded, {sum(p.needs_person for p in preds)} need a person")
+
+
 @app.command("eval")
 def evaluate(
     data_dir: Path = typer.Option(
