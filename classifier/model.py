@@ -22,13 +22,17 @@ import joblib
 import numpy as np
 
 from classifier.codes import CodeStandard
-from classifier.supervised import StackedModel
+from classifier.supervised import CalibratedSvm
 from classifier.text import normalize_text
 from classifier.triage import Triage, TypeModel, triage
 from classifier.zeroshot import ZeroShot
 
 FORMAT_VERSION = 1
 MANIFEST = "classifier.json"
+MIN_THRESHOLD_ROWS = 200
+# The encoder sees the title and the opening of the body: that is where the topic is, and its
+# time grows with the length (about 160 characters is 128 tokens).
+ENCODER_CHARS = 160
 
 
 class ModelError(ValueError):
@@ -69,10 +73,11 @@ class Classifier:
         self,
         standard: CodeStandard,
         encoder,
-        level1: StackedModel | None = None,
+        level1: CalibratedSvm | None = None,
         abstain_threshold: float = 0.5,
         depth_threshold: float = 0.5,
         info: dict | None = None,
+        zero_shot_vectors: np.ndarray | None = None,
     ):
         self.standard = standard
         self.encoder = encoder
@@ -80,7 +85,7 @@ class Classifier:
         self.abstain_threshold = abstain_threshold
         self.depth_threshold = depth_threshold
         self.info = info or {}
-        self.zero_shot = ZeroShot(standard, encoder)
+        self.zero_shot = ZeroShot(standard, encoder, zero_shot_vectors)
         self.type_model = TypeModel(encoder)
 
     # -- training ----------------------------------------------------------------------------
@@ -98,21 +103,28 @@ class Classifier:
     ) -> Classifier:
         """Train from labelled rows; labels are codes or category names of ``standard``."""
         started = time.time()
-        texts = [appeal_text(t, b) for t, b in zip(titles, bodies, strict=True)]
         level1 = [standard.ancestor(standard.resolve(label), 1).code for label in labels]
-        progress(f"encoding {len(texts)} appeals")
-        vectors = encoder.encode_queries(texts)
-        progress("training the stacked model (5 folds)")
-        model = StackedModel().fit(texts, level1, vectors)
-        y = model.oof_y_
-        threshold = threshold_for_precision(model.oof_proba_, y, target_precision)
-        oof_conf = model.oof_proba_.max(axis=1)
+        progress(f"training on {len(level1)} appeals (5-fold calibration)")
+        model = CalibratedSvm().fit(titles, bodies, level1)
+        # The threshold is set on held-out appeals with a title and a body, like those to be
+        # coded; title-only or body-only rows behave differently and would set it too low.
+        whole = np.array(
+            [
+                bool(normalize_text(t) and normalize_text(b))
+                for t, b in zip(titles, bodies, strict=True)
+            ]
+        )
+        if whole.sum() < MIN_THRESHOLD_ROWS:
+            whole[:] = True
+        proba, y = model.oof_proba_[whole], model.oof_y_[whole]
+        threshold = threshold_for_precision(proba, y, target_precision)
         info = {
-            "trained_rows": len(texts),
+            "trained_rows": len(level1),
             "level1_classes": list(model.classes_),
             "target_precision": target_precision,
-            "heldout_accuracy": float((model.oof_proba_.argmax(axis=1) == y).mean()),
-            "heldout_coverage_at_target": float((oof_conf >= threshold).mean()),
+            "threshold_rows": int(whole.sum()),
+            "heldout_accuracy": float((proba.argmax(axis=1) == y).mean()),
+            "heldout_coverage_at_target": float((proba.max(axis=1) >= threshold).mean()),
             "train_seconds": round(time.time() - started, 1),
         }
         return cls(standard, encoder, model, abstain_threshold=threshold, info=info)
@@ -125,6 +137,7 @@ class Classifier:
         work = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         try:
             (work / "codes.csv").write_text(self.standard.to_csv(), "utf-8")
+            np.save(work / "zeroshot.npy", self.zero_shot.vectors_)
             if self.level1 is not None:
                 joblib.dump(self.level1, work / "level1.joblib")
             manifest = {
@@ -132,6 +145,7 @@ class Classifier:
                 "kind": "supervised" if self.level1 is not None else "zero-shot",
                 "abstain_threshold": self.abstain_threshold,
                 "depth_threshold": self.depth_threshold,
+                "encoder": self.encoder.path.name,  # the zero-shot vectors belong to it
                 "info": self.info,
             }
             (work / MANIFEST).write_text(
@@ -158,6 +172,9 @@ class Classifier:
             raise ModelError(f"{path}: model format {manifest.get('format')} is not supported")
         standard = CodeStandard.load(path / "codes.csv")
         level1 = joblib.load(path / "level1.joblib") if manifest["kind"] == "supervised" else None
+        vectors = None
+        if manifest.get("encoder") == encoder.path.name and (path / "zeroshot.npy").exists():
+            vectors = np.load(path / "zeroshot.npy")
         return cls(
             standard,
             encoder,
@@ -165,29 +182,30 @@ class Classifier:
             abstain_threshold=manifest["abstain_threshold"],
             depth_threshold=manifest["depth_threshold"],
             info=manifest.get("info", {}),
+            zero_shot_vectors=vectors,
         )
 
     # -- prediction --------------------------------------------------------------------------
-    def level1_proba(self, texts: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    def level1_proba(
+        self, titles: list[str], bodies: list[str], vectors: np.ndarray
+    ) -> tuple[list[str], np.ndarray]:
         if self.level1 is not None:
-            return list(self.level1.classes_), self.level1.predict_proba(texts, vectors)
-        scores = self.zero_shot.node_scores(vectors)
-        return self.zero_shot.children_proba(scores, None)
+            return list(self.level1.classes_), self.level1.predict_proba(titles, bodies)
+        return self.zero_shot.children_proba(vectors, None)
 
     def predict(self, titles: list[str], bodies: list[str]) -> list[Prediction]:
         texts = [appeal_text(t, b) for t, b in zip(titles, bodies, strict=True)]
         if not texts:
             return []
-        vectors = self.encoder.encode_queries(texts)
-        classes, proba = self.level1_proba(texts, vectors)
-        node_scores = self.zero_shot.node_scores(vectors)
+        vectors = self.encoder.encode_queries([t[:ENCODER_CHARS] for t in texts])
+        classes, proba = self.level1_proba(titles, bodies, vectors)
         out = []
         for i, text in enumerate(texts):
             order = np.argsort(-proba[i])
             top3 = [(classes[j], round(float(proba[i, j]), 4)) for j in order[:3]]
             code, confidence = top3[0]
             for _level in (2, 3):
-                children, child_proba = self.zero_shot.children_proba(node_scores[i : i + 1], code)
+                children, child_proba = self.zero_shot.children_proba(vectors[i], code)
                 if not children:
                     break
                 best = int(child_proba[0].argmax())

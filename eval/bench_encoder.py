@@ -24,6 +24,7 @@ SAMPLE = [
 
 @dataclass
 class EncoderBench:
+    backend: str
     precision: str
     max_length: int
     threads: int
@@ -55,12 +56,15 @@ def bench_encoder(
     data_dir: Path | None,
     *,
     threads: int = 2,
+    backend: str = "onnx",
     precision: str = "fp32",
     max_length: int = 256,
     n_single: int = 200,
     n_batch: int = 400,
 ) -> EncoderBench:
-    enc = Encoder(cache_dir, threads=threads, precision=precision, max_length=max_length)
+    enc = Encoder(
+        cache_dir, threads=threads, backend=backend, precision=precision, max_length=max_length
+    )
     queries = [t[:30] for t in appeal_texts(data_dir, n_single, 30)]
     appeals = appeal_texts(data_dir, n_batch, 200)
     for q in queries[:10]:  # warm-up
@@ -75,6 +79,7 @@ def bench_encoder(
     enc.encode_passages(appeals)
     per_s = len(appeals) / (time.perf_counter() - start)
     return EncoderBench(
+        backend=backend,
         precision=precision,
         max_length=max_length,
         threads=threads,
@@ -92,6 +97,7 @@ if __name__ == "__main__":
     parser.add_argument("--cache-dir", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     parser.add_argument("--max-length", type=int, default=256)
     args = parser.parse_args()

