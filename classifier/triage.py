@@ -77,7 +77,7 @@ TYPE_PROFILES = {
 @dataclass(frozen=True)
 class Triage:
     appeal_type: str
-    type_confidence: float
+    type_confidence: float | None  # model probability; None when a rule decided
     type_reason: str
     urgency: str
     urgency_reason: str
@@ -140,10 +140,12 @@ def triage(
     rule = type_by_rules(text)
     if rule:
         appeal_type, why = rule
-        return Triage(appeal_type, 0.9, f"rule {why}", urgency, urgency_reason, service)
+        return Triage(appeal_type, None, f"rule {why}", urgency, urgency_reason, service)
     if type_model is not None and vector is not None:
         appeal_type, conf = type_model.predict(vector)[0]
         return Triage(
             appeal_type, conf, "closest type description", urgency, urgency_reason, service
         )
-    return Triage("其他", 0.0, "no rule matched", urgency, urgency_reason, service)
+    return Triage(
+        "其他", None, "no rule matched and no model given", urgency, urgency_reason, service
+    )

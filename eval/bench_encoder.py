@@ -7,7 +7,6 @@ data when it is present, otherwise from the project's own sample sentences.
 from __future__ import annotations
 
 import csv
-import resource
 import statistics
 import time
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ class EncoderBench:
     single_p50_ms: float
     single_p95_ms: float
     batch_per_s: float
-    peak_rss_mb: float
 
 
 def appeal_texts(data_dir: Path | None, n: int, chars: int) -> list[str]:
@@ -86,7 +84,6 @@ def bench_encoder(
         single_p50_ms=statistics.median(times),
         single_p95_ms=statistics.quantiles(times, n=20)[18],
         batch_per_s=per_s,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
 
 

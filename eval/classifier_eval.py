@@ -42,6 +42,8 @@ class ClassifierReport:
     level2_end_to_end: float = 0.0
     level2_high_confidence_rows: int = 0
     level2_high_confidence: float = 0.0
+    level2_given_share: float = 0.0
+    level2_given_accuracy: float = 0.0
 
 
 def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
@@ -82,7 +84,7 @@ def level2_check(model: Classifier, data_dir: Path) -> dict:
     classes, proba = model.level1_proba(
         [r["title"] for r in rows], [r["body"] for r in rows], vectors
     )
-    hits_true, hits_e2e, high = [], [], []
+    hits_true, hits_e2e, high, given = [], [], [], []
     for i, r in enumerate(rows):
         want = gold[r["id"]]["level2_code"]
         for parent, hits in (
@@ -91,6 +93,8 @@ def level2_check(model: Classifier, data_dir: Path) -> dict:
         ):
             children, child_proba = model.zero_shot.children_proba(vectors[i], parent)
             hits.append(children[int(child_proba[0].argmax())] == want)
+            if hits is hits_e2e and child_proba[0].max() >= model.depth_threshold:
+                given.append(hits[-1])  # the model would state this level-2 code
         if gold[r["id"]]["confidence"] == "high":
             high.append(hits_true[-1])
     return {
@@ -99,6 +103,8 @@ def level2_check(model: Classifier, data_dir: Path) -> dict:
         "level2_end_to_end": float(np.mean(hits_e2e)),
         "level2_high_confidence_rows": len(high),
         "level2_high_confidence": float(np.mean(high)),
+        "level2_given_share": len(given) / len(rows),
+        "level2_given_accuracy": float(np.mean(given)) if given else 0.0,
     }
 
 
@@ -203,7 +209,9 @@ def classifier_section(data_dir: Path, encoder) -> str:
         f" {r.level2_rows} test appeals we coded by hand (`eval/data/level2_hand_coded.csv`):"
         f" {r.level2_given_true_level1:.1%} correct when the level-1 label is right,"
         f" {r.level2_end_to_end:.1%} end to end; {r.level2_high_confidence:.1%} on the"
-        f" {r.level2_high_confidence_rows} appeals the coder marked high-confidence.",
+        f" {r.level2_high_confidence_rows} appeals the coder marked high-confidence. The model"
+        f" states a level-2 code (probability >= the depth threshold) for"
+        f" {r.level2_given_share:.0%} of them, {r.level2_given_accuracy:.1%} correct.",
         "",
         "| threshold | coverage | precision |",
         "|---|---|---|",
