@@ -53,6 +53,20 @@ def serve(
     uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+def _read_appeals(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of an appeals CSV with title, body and ``columns``; title or body must be given."""
+    from hotline.csvio import CsvError, read_rows
+
+    try:
+        rows = read_rows(path, ["title", "body", *columns])
+    except CsvError as exc:
+        _fail(str(exc))
+    for line, row in rows:
+        if not (row["title"].strip() or row["body"].strip()):
+            _fail(f"{path} line {line}: title and body are both empty")
+    return rows
+
+
 def _encoder(settings):
     from classifier import Encoder
 
@@ -71,7 +85,6 @@ def train(
     """Train the appeal classifier from labelled records (label: a code or category name)."""
     from classifier import Classifier, CodeStandard
     from classifier.codes import CodeStandardError
-    from hotline.csvio import CsvError, read_rows
 
     settings = get_settings()
     try:
@@ -80,13 +93,7 @@ def train(
         _fail(str(exc))
     titles, bodies, labels = [], [], []
     for path in [*data, *(more or [])]:
-        try:
-            rows = read_rows(path, ["title", "body", "label"])
-        except CsvError as exc:
-            _fail(str(exc))
-        for line, row in rows:
-            if not (row["title"].strip() or row["body"].strip()):
-                _fail(f"{path} line {line}: title and body are both empty")
+        for line, row in _read_appeals(path, ["label"]):
             try:
                 standard.resolve(row["label"])
             except KeyError as exc:
@@ -132,20 +139,13 @@ def classify(
     import json
 
     from classifier import Classifier
-    from classifier.model import ModelError
-    from hotline.csvio import CsvError, read_rows, write_rows
+    from hotline.csvio import write_rows
 
     settings = get_settings()
-    try:
-        rows = read_rows(inp, ["id", "title", "body"])
-    except CsvError as exc:
-        _fail(str(exc))
-    for line, row in rows:
-        if not (row["title"].strip() or row["body"].strip()):
-            _fail(f"{inp} line {line}: title and body are both empty")
+    rows = _read_appeals(inp, ["id"])
     try:
         clf = Classifier.load(model, _encoder(settings))
-    except ModelError as exc:
+    except (ValueError, OSError) as exc:  # ModelError, CodeStandardError, unreadable files
         _fail(str(exc))
     preds = clf.predict([r["title"] for _, r in rows], [r["body"] for _, r in rows])
     header = ["id", "code", "level1", "level2", "level3", "confidence", "top3"]
