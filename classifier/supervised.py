@@ -46,7 +46,9 @@ class BaselineModel:
 
     def fit(self, texts: list[str], labels: list[str]) -> BaselineModel:
         self.vectorizer_ = TfidfVectorizer(token_pattern=r"(?u)\S+", sublinear_tf=True, min_df=2)
-        self.svm_ = LinearSVC(C=self.C).fit(self.vectorizer_.fit_transform(_words(texts)), labels)
+        self.svm_ = LinearSVC(C=self.C, random_state=0).fit(
+            self.vectorizer_.fit_transform(_words(texts)), labels
+        )
         self.classes_ = self.svm_.classes_
         return self
 
@@ -81,7 +83,7 @@ class TitleBodySvm:
             _char_vectorizer(),
         ]
         parts = [v.fit_transform(x) for v, x in zip(self.vectorizers_, views, strict=True)]
-        self.svm_ = LinearSVC(C=self.C).fit(hstack(parts).tocsr(), y)
+        self.svm_ = LinearSVC(C=self.C, random_state=0).fit(hstack(parts).tocsr(), y)
         return self
 
     def decision_function(self, views: list[list[str]]) -> np.ndarray:
