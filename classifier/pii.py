@@ -1,7 +1,8 @@
 """Find and mask personal data in appeal texts.
 
 Masked: mobile and landline numbers, 18-digit resident ID numbers (valid checksum), bank card
-numbers (16-19 digits, Luhn), vehicle licence plates and e-mail addresses. Numbers that only
+numbers (16-19 digits, Luhn), vehicle licence plates, e-mail addresses, and personal names where
+the wording marks them (a surname with 先生/女士..., or after 我叫/姓名/联系人). Numbers that only
 look alike (dates, amounts, case numbers) are left alone: digit runs must stand on their own,
 IDs and cards must pass their checksums, and numbers labelled as a case/order number are skipped.
 """
@@ -18,6 +19,7 @@ LABELS = {
     "bank_card": "[银行卡号]",
     "plate": "[车牌号]",
     "email": "[邮箱]",
+    "name": "[姓名]",
 }
 
 # A digit run must not touch other digits or latin letters (e.g. inside a longer number or code).
@@ -34,6 +36,19 @@ _LANDLINE = re.compile(
 _PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
     r"[A-HJ-NP-Z][·• ]?[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警]" + _R
+)
+# Common surnames (single character). Names are only matched where the wording marks them.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤"
+)
+_NAME_WITH_TITLE = re.compile(f"[{_SURNAMES}](先生|女士|小姐|师傅|阿姨|大爷|大妈)")
+_NAME_AFTER_CUE = re.compile(
+    r"(?:我叫|名叫|姓名[:：]?|联系人[:：]?|本人[:：]?)\s*"
+    f"([{_SURNAMES}]"
+    r"[\u4e00-\u9fff]{1,2}?)"
+    r"(?=[,，。;；、\s(（]|$|[0-9]|电话|手机|身份证|住|家住|系|是)"
 )
 # Labels before a number that make it a case, order or invoice number, not personal data.
 _REFERENCE_LABEL = re.compile(
@@ -105,6 +120,12 @@ def find_pii(text: str) -> list[PiiSpan]:
             add("landline", m)
     for m in _PLATE.finditer(text):
         add("plate", m)
+    for m in _NAME_WITH_TITLE.finditer(text):
+        add("name", m)
+    for m in _NAME_AFTER_CUE.finditer(text):
+        start, end = m.span(1)
+        if not any(s.start < end and start < s.end for s in found):
+            found.append(PiiSpan("name", start, end, m.group(1)))
     return sorted(found, key=lambda s: s.start)
 
 
