@@ -75,14 +75,21 @@ def _encoder(settings):
 
 @app.command()
 def train(
-    data: list[Path] = typer.Option(..., "--data", help="labelled CSV: title, body, label"),
+    data: list[Path] = typer.Option(None, "--data", help="labelled CSV: title, body, label"),
+    unlabelled: list[Path] = typer.Option(
+        None, "--unlabelled", help="no labels yet: CSV of title, body to self-train from"
+    ),
     more: list[Path] = typer.Argument(None, help="further labelled CSV files", show_default=False),
     out: Path = typer.Option(..., "--out", help="model folder to write"),
     codes: Path = typer.Option(None, help="the centre's code standard (CSV or YAML)"),
     corrections: bool = typer.Option(True, help="also learn from agents' stored corrections"),
     target_precision: float = typer.Option(0.95, min=0.5, max=0.999),
 ) -> None:
-    """Train the appeal classifier from labelled records (label: a code or category name)."""
+    """Train the appeal classifier from labelled records (label: a code or category name).
+
+    A centre without labels yet gives --unlabelled appeals instead: the zero-shot model codes
+    them and its surest answers train the supervised model.
+    """
     from classifier import Classifier, CodeStandard
     from classifier.codes import CodeStandardError
 
@@ -91,8 +98,22 @@ def train(
         standard = CodeStandard.load(codes) if codes else CodeStandard.default()
     except CodeStandardError as exc:
         _fail(str(exc))
+    if bool(data or more) == bool(unlabelled):
+        _fail("give labelled files with --data, or unlabelled ones with --unlabelled (not both)")
+    if unlabelled:
+        rows = [row for path in unlabelled for _, row in _read_appeals(path, [])]
+        try:
+            model = Classifier.self_train(
+                [r["title"] for r in rows], [r["body"] for r in rows], standard,
+                _encoder(settings), progress=typer.echo,
+            )  # fmt: skip
+        except ValueError as exc:
+            _fail(str(exc))
+        model.save(out)
+        typer.echo(f"model written to {out}: self-trained on {model.info['trained_rows']} appeals")
+        return
     titles, bodies, labels = [], [], []
-    for path in [*data, *(more or [])]:
+    for path in [*(data or []), *(more or [])]:
         for line, row in _read_appeals(path, ["label"]):
             try:
                 standard.resolve(row["label"])

@@ -163,3 +163,27 @@ def test_training_learns_from_agents_corrections(tmp_path, cache_dir):
     assert out.returncode == 0, out.stderr
     assert "adding 1 corrections confirmed by agents" in out.stdout  # the unknown code is skipped
     assert "48 rows" not in out.stdout and "49 rows" in out.stdout
+
+
+def test_self_training_from_unlabelled_appeals(tmp_path, cache_dir):
+    with SAMPLE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    unlabelled = tmp_path / "unlabelled.csv"
+    with unlabelled.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["title", "body"])
+        writer.writerows([r["title"], r["body"]] for r in rows)
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_CACHE_DIR": str(cache_dir)}
+    model = tmp_path / "model"
+    out = run("train", "--unlabelled", str(unlabelled), "--out", str(model), env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "self-trained on 24 appeals" in out.stdout  # the surest half of the zero-shot guesses
+    manifest = json.loads((model / "classifier.json").read_text("utf-8"))
+    assert manifest["kind"] == "supervised" and manifest["info"]["self_trained"] is True
+
+
+def test_train_needs_labelled_or_unlabelled_data_not_both(tmp_path):
+    for args in [[], ["--data", str(SAMPLE), "--unlabelled", str(SAMPLE)]]:
+        out = run("train", *args, "--out", str(tmp_path / "m"))
+        assert out.returncode == 2
+        assert "give labelled files with --data, or unlabelled ones with --unlabelled" in out.stderr
