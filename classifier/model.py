@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -56,9 +56,6 @@ class Prediction:
     top3: list[tuple[str, float]]  # level-1 codes with probabilities
     needs_person: bool
     triage: Triage
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def appeal_text(title: str | None, body: str | None) -> str:
