@@ -98,11 +98,11 @@ def find_pii(text: str) -> list[PiiSpan]:
     """Personal-data spans in ``text``, in order, never overlapping."""
     found: list[PiiSpan] = []
 
-    def add(kind: str, match: re.Match[str]) -> None:
-        start, end = match.span()
+    def add(kind: str, match: re.Match[str], group: int = 0) -> None:
+        start, end = match.span(group)
         if any(s.start < end and start < s.end for s in found):
             return
-        found.append(PiiSpan(kind, start, end, match.group()))
+        found.append(PiiSpan(kind, start, end, match.group(group)))
 
     for m in _EMAIL.finditer(text):
         add("email", m)
@@ -123,9 +123,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     for m in _NAME_WITH_TITLE.finditer(text):
         add("name", m)
     for m in _NAME_AFTER_CUE.finditer(text):
-        start, end = m.span(1)
-        if not any(s.start < end and start < s.end for s in found):
-            found.append(PiiSpan("name", start, end, m.group(1)))
+        add("name", m, group=1)  # the name, not the cue before it
     return sorted(found, key=lambda s: s.start)
 
 

@@ -7,7 +7,8 @@ and character (1-3 gram) TF-IDF of the whole appeal plus the same features of th
 probabilities from a multinomial logistic regression fitted on the SVM's out-of-fold scores.
 
 e5 sentence embeddings were tried as a second view (logistic regression, stacked with the SVM):
-on the shared data they lowered held-out macro-F1 by about 0.01, so they are not used here.
+on the shared data the stack scored macro-F1 0.886-0.899 against 0.902 for this SVM alone, so
+they are not used here.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class CalibratedSvm:
         bodies = [normalize_text(b) for b in bodies]
         self.classes_, y = np.unique(np.asarray(labels), return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("need labelled appeals of at least two categories")
+            raise ValueError("the labels name fewer than two level-1 categories: nothing to learn")
         counts = np.bincount(y)
         if counts.min() < 2:
             rare = self.classes_[counts.argmin()]

@@ -2,7 +2,7 @@
 
 Rules first: clear wording decides (a gas smell is an emergency whatever else the text says).
 Where no rule fires, the type comes from the encoder: the appeal is compared with a short
-description of each type and the closest wins, with its similarity margin as confidence.
+description of each type and the closest wins, with its softmax probability as confidence.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.text import normalize_text
-
-TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬", "其他")
-URGENCIES = ("emergency", "urgent", "normal")
+from classifier.zeroshot import TEMPERATURE, softmax
 
 # Emergencies: threat to life or safety now. Each with the service the agent transfers to.
 _EMERGENCY = [
@@ -117,20 +115,14 @@ class TypeModel:
     """Nearest type description in the encoder's space, for appeals no rule decides."""
 
     def __init__(self, encoder):
-        self.encoder = encoder
         self.types_ = list(TYPE_PROFILES)
         self.profiles_ = encoder.encode_passages([f"{t}：{d}" for t, d in TYPE_PROFILES.items()])
 
     def predict(self, vectors: np.ndarray) -> list[tuple[str, float]]:
         sims = np.atleast_2d(vectors) @ self.profiles_.T
-        probs = _softmax(sims / 0.02)
+        probs = softmax(sims / TEMPERATURE, axis=1)
         best = probs.argmax(axis=1)
         return [(self.types_[i], float(p[i])) for i, p in zip(best, probs, strict=True)]
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def triage(

@@ -137,7 +137,7 @@ def evaluate_classifier(data_dir: Path, encoder) -> ClassifierReport:
     answered = conf >= model.abstain_threshold
 
     titles, bodies = [a.title for a in test], [a.body for a in test]
-    zero = Classifier(standard, encoder)
+    zero = Classifier(standard, encoder, zero_shot_vectors=model.zero_shot.vectors_)
     zero_top1 = [p.top3[0][0] for p in zero.predict(titles, bodies)]
     selft = Classifier.self_train(
         [a.title for a in train], [a.body for a in train], standard, encoder,

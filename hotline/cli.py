@@ -132,8 +132,6 @@ def train(
             titles.append(title)
             bodies.append(body)
             labels.append(code)
-    if len({standard.ancestor(standard.resolve(lb), 1).code for lb in labels}) < 2:
-        _fail("the labels name fewer than two level-1 categories: nothing to learn")
     try:
         model = Classifier.train(
             titles, bodies, labels, standard, _encoder(settings),
