@@ -74,7 +74,7 @@ def encoder_section(data_dir: Path, settings) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("encoder", "classifier")
+SECTIONS = ("encoder", "classifier", "kb", "similar")
 
 
 def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
@@ -88,4 +88,14 @@ def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
         elif name == "classifier":
             encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
             parts.append(classifier_section(data_dir, encoder))
+        elif name == "kb":
+            from eval.kb_eval import kb_section
+
+            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
+            parts.append(kb_section(data_dir, settings, encoder))
+        elif name == "similar":
+            from eval.similar_eval import similar_section
+
+            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
+            parts.append(similar_section(data_dir, encoder))
     return "\n".join(parts)

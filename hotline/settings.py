@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'hotline.db'}"
 
+    @property
+    def kb_dir(self) -> Path:
+        return self.data_dir / "kb"
+
     def encoder_options(self) -> dict:
         return {
             "threads": self.threads,

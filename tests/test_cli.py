@@ -25,7 +25,11 @@ def run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.C
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"]])
+COMMANDS = [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"], ["kb", "import"],
+            ["kb", "search"], ["kb", "export"], ["kb", "calibrate"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
     out = run(*command, "--help")
     assert out.returncode == 0, out.stderr
@@ -187,3 +191,64 @@ def test_train_needs_labelled_or_unlabelled_data_not_both(tmp_path):
         out = run("train", *args, "--out", str(tmp_path / "m"))
         assert out.returncode == 2
         assert "give labelled files with --data, or unlabelled ones with --unlabelled" in out.stderr
+
+
+def _kb_env(cache_dir: Path, tmp_path: Path) -> dict:
+    return {"HOTLINE_CACHE_DIR": str(cache_dir), "HOTLINE_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_kb_import_and_search_follow_the_contract(tmp_path, cache_dir):
+    env = _kb_env(cache_dir, tmp_path)
+    entries = tmp_path / "faq.csv"
+    entries.write_text(
+        "id,question,answer,similar_questions,valid_to\n"
+        "k1,身份证丢了怎么补办,带户口本到派出所办理,身份证掉了咋办|补办身份证,\n"
+        "k2,公积金怎么提取付房租,在公积金APP申请租房提取,取公积金交房租,\n"
+        "k3,去年的供暖补贴怎么领,已结束,,2025-12-31\n",
+        "utf-8",
+    )
+    out = run("kb", "import", "--kb", str(tmp_path / "kb"), str(entries), env=env)
+    assert out.returncode == 0, out.stderr
+    assert "3 added" in out.stdout
+    queries = tmp_path / "q.csv"
+    queries.write_text("qid,query\nq1,我身份证丢了\nq2,今天天气怎么样呀\nq3,去年供暖补贴咋领\n")
+    result = tmp_path / "out.csv"
+    out = run("kb", "search", "--kb", str(tmp_path / "kb"), "--in", str(queries),
+              "--out", str(result), "--k", "2", env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(result.open(encoding="utf-8")))
+    assert list(rows[0]) == ["qid", "rank", "entry_id", "score", "answered"]
+    top = {r["qid"]: r for r in rows if r["rank"] == "1"}
+    assert (top["q1"]["entry_id"], top["q1"]["answered"]) == ("k1", "true")
+    assert top["q2"]["answered"] == "false"
+    assert (top["q3"]["entry_id"], top["q3"]["answered"]) == ("k3", "false")  # expired
+    assert all(0 <= float(r["score"]) <= 1 for r in rows)
+    assert all(r["answered"] == "false" for r in rows if r["rank"] == "2")
+
+    exported = tmp_path / "export.xlsx"
+    out = run("kb", "export", "--kb", str(tmp_path / "kb"), "--out", str(exported), env=env)
+    assert out.returncode == 0 and exported.stat().st_size > 0
+
+
+def test_kb_import_of_a_bad_file_changes_nothing(tmp_path, cache_dir):
+    env = _kb_env(cache_dir, tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("id,question,answer\nk1,护照怎么办,到出入境窗口\n", "utf-8")
+    assert run("kb", "import", "--kb", str(tmp_path / "kb"), str(good), env=env).returncode == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,question,answer\nk1,护照怎么办,新答案\nk2,,没有问题\n", "utf-8")
+    out = run("kb", "import", "--kb", str(tmp_path / "kb"), str(bad), env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "row 3: question" in out.stderr
+    exported = tmp_path / "export.json"
+    run("kb", "export", "--kb", str(tmp_path / "kb"), "--out", str(exported), env=env)
+    assert [e["answer"] for e in json.loads(exported.read_text("utf-8"))] == ["到出入境窗口"]
+
+
+def test_kb_search_without_a_knowledge_base_is_one_line_error(tmp_path, cache_dir):
+    queries = tmp_path / "q.csv"
+    queries.write_text("qid,query\nq1,护照\n", "utf-8")
+    out = run("kb", "search", "--kb", str(tmp_path / "none"), "--in", str(queries),
+              "--out", str(tmp_path / "o.csv"), env=_kb_env(cache_dir, tmp_path))  # fmt: skip
+    assert out.returncode == 2 and "no knowledge base" in out.stderr
+    assert not (tmp_path / "o.csv").exists()
