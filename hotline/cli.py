@@ -310,7 +310,7 @@ def evaluate(
         Path("../shared/data"), "--data-dir", help="folder of the shared evaluation data"
     ),
     out: Path = typer.Option(Path("eval-report.md"), help="Markdown report to write"),
-    only: list[str] = typer.Option(None, help="run only these sections: encoder, classifier, kb, similar"),
+    only: list[str] = typer.Option(None, help="run only these sections (see the report)"),
 ) -> None:
     """Run the evaluation suite and write a Markdown report."""
     from eval.report import SECTIONS, run_all
