@@ -227,6 +227,20 @@ def kb_import(
     typer.echo(f"{kb}: {added} added, {updated} updated, {len(base)} entries in all")
 
 
+@kb_app.command("delete")
+def kb_delete(
+    ids: list[str] = typer.Argument(..., help="entry ids"),
+    kb: Path = typer.Option(..., "--kb", help="knowledge-base folder"),
+) -> None:
+    """Delete entries by id (the others stay as they are)."""
+    base = _open_kb(kb)
+    missing = [i for i in ids if i not in base.entries]
+    if missing:
+        _fail(f"no entry with id {', '.join(missing)} in {kb}; nothing deleted")
+    base.delete(ids)
+    typer.echo(f"{len(ids)} deleted, {len(base)} entries left")
+
+
 @kb_app.command("export")
 def kb_export(
     kb: Path = typer.Option(..., "--kb", help="knowledge-base folder"),

@@ -26,7 +26,7 @@ def run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.C
 
 
 COMMANDS = [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"], ["kb", "import"],
-            ["kb", "search"], ["kb", "export"], ["kb", "calibrate"]]  # fmt: skip
+            ["kb", "search"], ["kb", "export"], ["kb", "calibrate"], ["kb", "delete"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -228,6 +228,11 @@ def test_kb_import_and_search_follow_the_contract(tmp_path, cache_dir):
     exported = tmp_path / "export.xlsx"
     out = run("kb", "export", "--kb", str(tmp_path / "kb"), "--out", str(exported), env=env)
     assert out.returncode == 0 and exported.stat().st_size > 0
+
+    out = run("kb", "delete", "--kb", str(tmp_path / "kb"), "k3", "k9", env=env)
+    assert out.returncode == 2 and "k9" in out.stderr
+    out = run("kb", "delete", "--kb", str(tmp_path / "kb"), "k3", env=env)
+    assert out.returncode == 0 and "2 entries left" in out.stdout
 
 
 def test_kb_import_of_a_bad_file_changes_nothing(tmp_path, cache_dir):

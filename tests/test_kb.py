@@ -195,3 +195,18 @@ def test_journal_lines_are_json(tmp_path, encoder):
     kb.upsert([_entry("a", "护照怎么办", "窗口")])
     lines = next((tmp_path / "kb").glob("journal-*.jsonl")).read_text("utf-8").splitlines()
     assert json.loads(lines[0])["op"] == "upsert"
+
+
+def test_calibration_sets_thresholds_that_reach_the_target_precision(demo_kb, demo_entries):
+    from kb.calibrate import calibrate, outcomes, precision_coverage
+
+    # The similar questions as labelled questions, plus questions the base cannot answer,
+    # labelled with an entry they do not match (the search gets them "wrong").
+    queries = [e.similar_questions[1] for e in demo_entries[:60]]
+    answers = [e.answer for e in demo_entries[:60]]
+    queries += ["明天会下雨吗", "帮我订一张去北京的机票", "你们单位食堂好吃吗", "股票明天涨不涨"]
+    answers += [demo_entries[100].answer] * 4
+    ranker, curve = calibrate(demo_kb, queries, answers, target_precision=0.95)
+    precision, coverage = precision_coverage(outcomes(demo_kb, queries, answers, ranker), ranker)
+    assert precision >= 0.95 and coverage > 0.5
+    assert curve and all(0 <= p <= 1 and 0 <= c <= 1 for _, _, p, c in curve)
