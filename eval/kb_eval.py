@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier import normalize_text
 from kb import Entry, KnowledgeBase, Ranker
 from kb.calibrate import choose_thresholds, fit_scale, outcomes, precision_coverage
 
@@ -103,12 +104,20 @@ def kb_section(data_dir: Path, settings, encoder) -> str:
         "| queries | n | method | Recall@1 | Recall@5 | MRR@10 |",
         "|---|---|---|---|---|---|",
     ]
-    encoded = {}
     for name, pairs in sets.items():
-        queries = [q for q, _ in pairs]
-        encoded[name] = encoder.encode_queries(queries)
-        for method, ranker in METHODS.items():
-            r = retrieval(kb, queries, [answer_of[i] for _, i in pairs], ranker, encoded[name])
+        answers = [answer_of[i] for _, i in pairs]
+        queries = [kb.prepare_query(q) for q, _ in pairs]
+        vectors = encoder.encode_queries(queries)
+        rows = [(m, retrieval(kb, queries, answers, r, vectors)) for m, r in METHODS.items()]
+        if name != "original questions":  # the same without undoing homophones
+            raw = [normalize_text(q) for q, _ in pairs]
+            rows.append(
+                (
+                    "fusion, homophones left as heard",
+                    retrieval(kb, raw, answers, Ranker(), encoder.encode_queries(raw)),
+                )
+            )
+        for method, r in rows:
             lines.append(f"| {name} | {len(pairs)} | {method} | {r.recall1:.3f} | {r.recall5:.3f}"
                          f" | {r.mrr:.3f} |")  # fmt: skip
 
@@ -136,12 +145,12 @@ def kb_section(data_dir: Path, settings, encoder) -> str:
         f"| dev + hard (fitted here) | {len(tuning)} | {c_tune:.3f} | {p_tune:.3f} |",
         f"| test (held apart) | {len(test)} | {c_test:.3f} | {p_test:.3f} |",
         "",
-        "Precision/coverage curve on dev + hard (margin 0, by threshold):",
+        f"Precision/coverage curve on dev + hard (margin {fitted.margin:.2f}, by threshold):",
         "",
         "| threshold | precision | coverage |",
         "|---|---|---|",
     ]
-    zero = [c for c in curve if c[1] == 0.0]
+    zero = [c for c in curve if c[1] == fitted.margin]
     for t, _, p, c in zero[:: max(1, len(zero) // 12)]:
         lines.append(f"| {t:.3f} | {p:.3f} | {c:.3f} |")
 

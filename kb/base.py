@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import Encoder, normalize_text
+from classifier import Encoder, normalize_text, segment
 from classifier.triage import urgency_of
 from kb.bm25 import Bm25Index
 from kb.dense import DenseIndex
 from kb.entries import Entry
+from kb.homophones import HomophoneFixer
 from kb.ranking import Ranker, asks_for_person
 from kb.tokens import pinyin_tokens, word_tokens
 
@@ -101,6 +102,7 @@ class KnowledgeBase:
         self._dense = DenseIndex(self.dim)
         self._words = Bm25Index()
         self._pinyin = Bm25Index()
+        self._homophones = HomophoneFixer()
         self._next_row = 0
         self._snapshot = ""
         self._journal_offset = 0
@@ -235,6 +237,7 @@ class KnowledgeBase:
             self._rows[row] = (entry.id, text)
             self._words.add(row, word_tokens(text))
             self._pinyin.add(row, pinyin_tokens(text))
+            self._homophones.add(segment(text))
 
     def _unindex_entry(self, entry_id: str) -> None:
         entry = self.entries.pop(entry_id)
@@ -244,6 +247,7 @@ class KnowledgeBase:
             del self._rows[row]
             self._words.remove(row, word_tokens(text))
             self._pinyin.remove(row, pinyin_tokens(text))
+            self._homophones.add(segment(text), sign=-1)
         self._dense.remove(rows)
 
     def _apply(self, op: dict) -> None:
@@ -323,11 +327,17 @@ class KnowledgeBase:
         self, query: str, k: int = 5, *, today: date | None = None, ranker: Ranker | None = None
     ) -> list[Hit]:
         """The ``k`` best entries for a question, most relevant first (expired ones marked)."""
+        query = self.prepare_query(query)
+        vector = self.encoder.encode_queries(query)
+        return self.rank(query, vector, k, today=today, ranker=ranker)
+
+    def prepare_query(self, query: str) -> str:
+        """The question as it is searched: normalised, cut to length, homophones undone."""
         query = normalize_text(query)[:MAX_QUERY_CHARS]
         if not query:
             raise ValueError("the question is empty")
-        vector = self.encoder.encode_queries(query)
-        return self.rank(query, vector, k, today=today, ranker=ranker)
+        with self._lock:
+            return self._homophones.fix(query)
 
     def rank(
         self,
@@ -338,7 +348,7 @@ class KnowledgeBase:
         today: date | None = None,
         ranker: Ranker | None = None,
     ) -> list[Hit]:
-        """``search`` with the query already encoded (evaluation encodes queries in batches)."""
+        """``search`` of a prepared query already encoded (evaluation encodes in batches)."""
         ranker = ranker or self.ranker
         today = today or date.today()
         with self._lock:
@@ -409,6 +419,7 @@ def decide(hits: list[Hit], ranker: Ranker) -> str:
     if top.expired:
         return "expired"
     runner_up = next((h for h in hits[1:] if h.entry.answer != top.entry.answer), None)
-    if runner_up is not None and top.score - runner_up.score < ranker.margin:
+    # A tie is ambiguous even with no margin set: two answers cannot both be the right one.
+    if runner_up is not None and top.score - runner_up.score <= ranker.margin:
         return "ambiguous"
     return "answered"

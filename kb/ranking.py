@@ -40,14 +40,14 @@ class Ranker:
     question: float = 1.0
     passage: float = 0.8
     words: float = 0.02
-    pinyin: float = 0.02
+    pinyin: float = 0.0  # redundant once homophones are undone; still brings candidates
     # Scale and thresholds as fitted by ``hotline eval`` on the dev + hard rewordings of
     # policy_qa.csv for 95% precision; `hotline kb calibrate` refits them for a centre's base.
-    slope: float = 4.5
-    gap_slope: float = 13.8
-    intercept: float = -6.3
-    threshold: float = 0.797  # least relevance of the top entry to answer
-    margin: float = 0.05  # least relevance gap between the top two entries to answer
+    slope: float = 3.9
+    gap_slope: float = 13.4
+    intercept: float = -5.0
+    threshold: float = 0.838  # least relevance of the top entry to answer
+    margin: float = 0.02  # the top entry must lead the best different answer by more than this
     fitted_on: str = "defaults"
 
     def fuse(self, features: dict[str, float]) -> float:
