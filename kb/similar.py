@@ -20,7 +20,7 @@ from kb.dense import DenseIndex
 
 # Thresholds chosen on messages_with_votes.csv by ``eval/similar_eval.py`` (see its table).
 DUPLICATE_COSINE = 0.93
-DUPLICATE_TRIGRAMS = 0.5
+DUPLICATE_TRIGRAMS = 0.7
 WINDOW_DAYS = 30
 
 # Place names as callers write them: districts, towns, streets, roads, estates, villages.
