@@ -74,28 +74,28 @@ def encoder_section(data_dir: Path, settings) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("encoder", "classifier", "kb", "similar")
+SECTIONS = ("encoder", "classifier", "kb", "similar", "routing")
 
 
 def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
     from eval.classifier_eval import classifier_section
+    from eval.kb_eval import kb_section
+    from eval.routing_eval import routing_section
+    from eval.similar_eval import similar_section
 
     started = time.strftime("%Y-%m-%d %H:%M")
     parts = [f"# hotline evaluation report\n\nRun {started} on `{data_dir}`.\n"]
     for name in only or SECTIONS:
         if name == "encoder":
             parts.append(encoder_section(data_dir, settings))
-        elif name == "classifier":
-            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
+            continue
+        encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
+        if name == "classifier":
             parts.append(classifier_section(data_dir, encoder))
         elif name == "kb":
-            from eval.kb_eval import kb_section
-
-            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
             parts.append(kb_section(data_dir, settings, encoder))
         elif name == "similar":
-            from eval.similar_eval import similar_section
-
-            encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
             parts.append(similar_section(data_dir, encoder))
+        elif name == "routing":
+            parts.append(routing_section(data_dir, encoder))
     return "\n".join(parts)

@@ -189,6 +189,41 @@ def classify(
     typer.echo(f"{len(preds)} appeals coded, {sum(p.needs_person for p in preds)} need a person")
 
 
+@app.command()
+def route(
+    model: Path = typer.Option(..., "--model", help="model folder from `hotline train`"),
+    inp: Path = typer.Option(..., "--in", help="CSV with id, title, body"),
+    out: Path = typer.Option(..., "--out", help="CSV to write"),
+    directory: Path = typer.Option(
+        None, help="folder with units.csv and regions.csv (default: the demo city)"
+    ),
+    catalogue: Path = typer.Option(None, help="dispatch rules CSV (default: the shipped one)"),
+) -> None:
+    """Route appeals: id, code, department, department_kind, assisting, reason."""
+    from classifier import Classifier
+    from hotline.csvio import write_rows
+    from router import Catalogue, Directory, Router
+
+    settings = get_settings()
+    rows = _read_appeals(inp, ["id"])
+    try:
+        clf = Classifier.load(model, _encoder(settings))
+        units = Directory.load(directory) if directory else Directory.demo()
+        rules = Catalogue.load(catalogue, clf.standard) if catalogue else Catalogue.default()
+    except (ValueError, OSError) as exc:  # DirectoryError, CatalogueError, ModelError...
+        _fail(str(exc))
+    router = Router(units, rules, clf.standard)
+    preds = clf.predict([r["title"] for _, r in rows], [r["body"] for _, r in rows])
+    out_rows = []
+    for (_, row), pred in zip(rows, preds, strict=True):
+        d = router.route(f"{row['title']} {row['body']}", pred.code)
+        out_rows.append([row["id"], d.code, d.lead.name if d.lead else "", d.lead_kind,
+                         "|".join(u.name for u in d.assisting), d.reason])  # fmt: skip
+    header = ["id", "code", "department", "department_kind", "assisting", "reason"]
+    write_rows(out, header, out_rows)
+    typer.echo(f"{len(out_rows)} appeals routed")
+
+
 kb_app = typer.Typer(help="The FAQ knowledge base: import, search, export, calibrate.")
 app.add_typer(kb_app, name="kb")
 

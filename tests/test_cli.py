@@ -25,8 +25,9 @@ def run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.C
     )  # fmt: skip
 
 
-COMMANDS = [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"], ["kb", "import"],
-            ["kb", "search"], ["kb", "export"], ["kb", "calibrate"], ["kb", "delete"]]  # fmt: skip
+COMMANDS = [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"], ["route"],
+            ["kb", "import"], ["kb", "search"], ["kb", "export"], ["kb", "calibrate"],
+            ["kb", "delete"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -118,6 +119,19 @@ def test_train_then_classify_writes_the_contract_columns(tmp_path, cache_dir):
         top3 = json.loads(r["top3"])
         assert len(top3) == 3 and r["code"].startswith(top3[0][0])
         assert 0 < float(r["confidence"]) <= 1
+
+    routed = tmp_path / "routed.csv"
+    out = run("route", "--model", str(tmp_path / "model"), "--in", str(appeals), "--out",
+              str(routed), env=env, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    with routed.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["id", "code", "department", "department_kind", "assisting", "reason"]
+    assert [r["department_kind"] for r in rows] == ["人力资源社会保障", "生态环境"]
+    assert all(r["department"] and "规则" in r["reason"] for r in rows)
+    out = run("route", "--model", str(tmp_path / "model"), "--in", str(appeals), "--out",
+              str(routed), "--directory", str(tmp_path), env=env)  # fmt: skip
+    assert out.returncode == 2 and "units.csv: file not found" in out.stderr
 
 
 @pytest.mark.parametrize(
