@@ -217,6 +217,9 @@ class Router:
             lead = self._unit(LOCAL_KIND, "street", place)
             why = "派单目录无对应规则，交属地政府"
         assisting = [u for k in assisting_kinds if (u := self._unit(k, "local", place))]
-        target = lead.name if lead else f"{lead_kind}（目录中无此单位）"
+        if lead:
+            target = lead.name
+        else:  # a street-level rule needs the place, or the directory lacks the kind
+            target = f"{lead_kind}（{'目录中无此单位' if place else '请坐席指定属地单位'}）"
         reason = f"代码 {code} {name}，{where} -> {target}，{why}"
         return Decision(code, lead_kind, lead, assisting, assisting_kinds, place, rule, reason)
