@@ -92,6 +92,7 @@ class KnowledgeBase:
         self.encoder = encoder
         self.dim = encoder.dim
         self._lock = threading.RLock()
+        self._ranker, self._ranker_stamp = Ranker(), -1
         self._reset()
 
     def _reset(self) -> None:
@@ -121,7 +122,12 @@ class KnowledgeBase:
 
     @property
     def ranker(self) -> Ranker:
-        return Ranker.load(self.folder / "ranker.json")
+        """The fusion weights and thresholds, re-read only when ranker.json changes."""
+        path = self.folder / "ranker.json"
+        stamp = path.stat().st_mtime_ns if path.exists() else 0
+        if self._ranker_stamp != stamp:
+            self._ranker, self._ranker_stamp = Ranker.load(path), stamp
+        return self._ranker
 
     def set_ranker(self, ranker: Ranker) -> None:
         ranker.save(self.folder / "ranker.json")
@@ -395,7 +401,8 @@ class KnowledgeBase:
 
     def reply(self, query: str, k: int = 5, *, today: date | None = None) -> Reply:
         """Answer from the knowledge base when it is sure, otherwise hand off and say why."""
-        hits = self.search(query, k, today=today)
+        ranker = self.ranker
+        hits = self.search(query, k, today=today, ranker=ranker)
         urgency, _, service = urgency_of(query)
         if urgency == "emergency":
             reason = "emergency"
@@ -404,7 +411,7 @@ class KnowledgeBase:
         elif not hits:
             reason = "empty"
         else:
-            reason = decide(hits, self.ranker)
+            reason = decide(hits, ranker)
         message = REASONS[reason]
         if reason == "emergency" and service:
             message += f"：{service}"

@@ -210,3 +210,16 @@ def test_calibration_sets_thresholds_that_reach_the_target_precision(demo_kb, de
     precision, coverage = precision_coverage(outcomes(demo_kb, queries, answers, ranker), ranker)
     assert precision >= 0.95 and coverage > 0.5
     assert curve and all(0 <= p <= 1 and 0 <= c <= 1 for _, _, p, c in curve)
+
+
+def test_a_new_threshold_takes_effect_in_every_open_worker(tmp_path, encoder):
+    from kb import Ranker
+
+    kb = KnowledgeBase.open(tmp_path / "kb", encoder)
+    kb.upsert([_entry("p1", "护照过期了怎么换", "带身份证到出入境窗口"),
+               _entry("s1", "社保卡丢了怎么补办", "到社保服务窗口挂失补办")])  # fmt: skip
+    other_worker = KnowledgeBase.open(tmp_path / "kb", encoder)
+    assert other_worker.reply("护照过期了怎么换").answered
+    kb.set_ranker(Ranker(threshold=0.9999))  # a centre that wants the bot nearly silent
+    reply = other_worker.reply("护照过期了怎么换")
+    assert (reply.answered, reply.reason) == (False, "low_score")
