@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import Counter
 
 from classifier.segment import _lock, _tokenizer
-from kb.tokens import _syllable
+from kb.tokens import syllable
 
 MIN_LEN, MAX_LEN = 2, 4
 
 
 def _sound(text: str) -> str:
-    return " ".join(_syllable(ch) for ch in text)
+    return " ".join(syllable(ch) for ch in text)
 
 
 class HomophoneFixer:

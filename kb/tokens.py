@@ -29,7 +29,7 @@ def word_tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def _syllable(char: str) -> str:
+def syllable(char: str) -> str:
     return lazy_pinyin(char, style=Style.NORMAL, errors="default")[0]
 
 
@@ -37,6 +37,6 @@ def pinyin_tokens(text: str) -> list[str]:
     """Toneless pinyin syllable bigrams, run by run ("公基金" and "公积金" give the same)."""
     tokens = []
     for chunk in _chunks(text):
-        syllables = [_syllable(ch) for ch in chunk]
+        syllables = [syllable(ch) for ch in chunk]
         tokens.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
     return tokens

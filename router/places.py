@@ -11,9 +11,6 @@ from router.directory import Directory
 _SPECIFICITY = {"estate": 5, "community": 4, "road": 3, "street": 3, "township": 3,
                 "district": 2, "county": 2, "city": 1}  # fmt: skip
 
-# Places of any city written the usual way, for the reason text when the directory lacks them.
-GENERIC_PLACE = re.compile(r"[A-Za-z0-9\u4e00-\u9fa5]{1,6}?(?:区|县|街道|镇|乡|社区|村)")
-
 
 class PlaceFinder:
     def __init__(self, directory: Directory):
