@@ -52,19 +52,15 @@ def similar_section(data_dir: Path, encoder) -> str:
               abs(times[i] - times[j]).days <= sim.WINDOW_DAYS}  # fmt: skip
 
     def predicted(cosine: float, trigrams: float) -> set[tuple[int, int]]:
-        old = (sim.DUPLICATE_COSINE, sim.DUPLICATE_TRIGRAMS)
-        sim.DUPLICATE_COSINE, sim.DUPLICATE_TRIGRAMS = cosine, trigrams
-        try:
-            found = set()
-            for i, text in enumerate(texts):
-                for hit in index.similar(text, NEIGHBOURS, time=times[i], vector=vectors[i],
-                                         exclude=str(i)):  # fmt: skip
-                    if hit.duplicate:
-                        j = int(hit.case_id)
-                        found.add((min(i, j), max(i, j)))
-            return found
-        finally:
-            sim.DUPLICATE_COSINE, sim.DUPLICATE_TRIGRAMS = old
+        index.cosine, index.trigrams = cosine, trigrams
+        found = set()
+        for i, text in enumerate(texts):
+            for hit in index.similar(text, NEIGHBOURS, time=times[i], vector=vectors[i],
+                                     exclude=str(i)):  # fmt: skip
+                if hit.duplicate:
+                    j = int(hit.case_id)
+                    found.add((min(i, j), max(i, j)))
+        return found
 
     lines = [
         "## Similar cases and duplicates (messages_with_votes.csv)",

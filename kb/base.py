@@ -107,6 +107,7 @@ class KnowledgeBase:
         self._next_row = 0
         self._snapshot = ""
         self._journal_offset = 0
+        self._journal_count = 0  # complete lines applied from the current journal
 
     # -- opening and persistence ---------------------------------------------------------------
     @classmethod
@@ -163,6 +164,7 @@ class KnowledgeBase:
                     break  # being written; read it next time
                 self._apply(json.loads(line))
                 self._journal_offset += len(line)
+                self._journal_count += 1
 
     def _load_snapshot(self, name: str) -> None:
         self._reset()
@@ -210,7 +212,8 @@ class KnowledgeBase:
         pointer.write_text(name)
         os.replace(pointer, self.folder / "CURRENT")
         old = self._snapshot
-        self._dense, self._snapshot, self._journal_offset = rebuilt, name, 0
+        self._dense, self._snapshot = rebuilt, name
+        self._journal_offset = self._journal_count = 0
         # Keep the previous snapshot for readers that are still loading it; drop older ones.
         for path in self.folder.iterdir():
             keep = {name, old, f"journal-{name[5:]}.jsonl", f"journal-{old[5:]}.jsonl"}
@@ -226,13 +229,9 @@ class KnowledgeBase:
             os.fsync(f.fileno())
         self._apply(op)
         self._journal_offset += len(line)
-        if self._journal_offset and self._journal_lines() > COMPACT_AFTER:
+        self._journal_count += 1
+        if self._journal_count > COMPACT_AFTER:
             self._write_snapshot()
-
-    def _journal_lines(self) -> int:
-        journal = self.folder / f"journal-{self._snapshot[5:]}.jsonl"
-        with open(journal, "rb") as f:
-            return sum(1 for _ in f)
 
     # -- applying changes ------------------------------------------------------------------------
     def _index_entry(self, entry: Entry, rows: list[int], passage: np.ndarray) -> None:

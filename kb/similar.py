@@ -72,9 +72,12 @@ class Similar:
 
 
 class CaseIndex:
-    """``add`` appeals as they are filed; ``similar`` for an agent; ``duplicates`` to merge."""
+    """``add`` appeals as they are filed; ``similar`` gives an agent the nearest earlier ones,
+    each marked when it is a duplicate candidate to merge (thresholds settable per index)."""
 
-    def __init__(self, encoder: Encoder):
+    def __init__(self, encoder: Encoder, *, cosine: float = DUPLICATE_COSINE,
+                 trigrams: float = DUPLICATE_TRIGRAMS, window_days: int = WINDOW_DAYS):  # fmt: skip
+        self.cosine, self.trigrams, self.window_days = cosine, trigrams, window_days
         self.encoder = encoder
         self.dense = DenseIndex(encoder.dim)
         self.cases: list[StoredCase] = []
@@ -93,8 +96,8 @@ class CaseIndex:
         self.dense.add(list(range(start, len(self.cases))), vectors)
 
     def similar(self, text: str, k: int = 5, *, time: datetime | None = None,
-                vector: np.ndarray | None = None, exclude: str | None = None,
-                window_days: int = WINDOW_DAYS) -> list[Similar]:  # fmt: skip
+                vector: np.ndarray | None = None,
+                exclude: str | None = None) -> list[Similar]:  # fmt: skip
         """The ``k`` most similar stored appeals, each marked when it is a duplicate candidate."""
         if vector is None:
             vector = self.encoder.encode_queries(normalize_text(text))
@@ -104,19 +107,18 @@ class CaseIndex:
             case = self.cases[slot]
             if case.id == exclude:
                 continue
-            duplicate, reason = self._duplicate(score, grams, where, time, case, window_days)
+            duplicate, reason = self._duplicate(score, grams, where, time, case)
             out.append(Similar(case.id, score, duplicate, reason))
         return out[:k]
 
-    @staticmethod
-    def _duplicate(score, grams, where, time, case, window_days) -> tuple[bool, str]:
+    def _duplicate(self, score, grams, where, time, case) -> tuple[bool, str]:
         overlap = trigram_cosine(grams, case.trigrams)
-        if score < DUPLICATE_COSINE or overlap < DUPLICATE_TRIGRAMS:
+        if score < self.cosine or overlap < self.trigrams:
             return False, f"内容相近度 {score:.2f}/{overlap:.2f}，不足以判为同一诉求"
         if where and case.places and not same_place(where, case.places):
             here, there = "、".join(sorted(where)), "、".join(sorted(case.places))
             return False, f"地点不同（{here} / {there}）"
-        if time and case.time and abs(time - case.time) > timedelta(days=window_days):
-            return False, f"相隔超过 {window_days} 天"
+        if time and case.time and abs(time - case.time) > timedelta(days=self.window_days):
+            return False, f"相隔超过 {self.window_days} 天"
         shared = "、".join(sorted(where)) if where and case.places else "未写明地点"
         return True, f"同一事项（相近度 {score:.2f}/{overlap:.2f}），地点：{shared}"

@@ -89,6 +89,11 @@ def test_serve_answers_health_and_docs(tmp_path, cache_dir):
 SAMPLE = Path(__file__).parent / "data" / "appeals_sample.csv"
 
 
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
@@ -110,8 +115,7 @@ def test_train_then_classify_writes_the_contract_columns(tmp_path, cache_dir):
     out = run("classify", "--model", str(tmp_path / "model"), "--in", str(appeals), "--out",
               str(result), env=env, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    with result.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read(result)
     assert list(rows[0]) == ["id", "code", "level1", "level2", "level3", "confidence", "top3"]
     assert [r["id"] for r in rows] == ["a1", "a2"]
     assert [r["level1"] for r in rows] == ["劳动和社会保障", "环境保护"]
@@ -124,8 +128,7 @@ def test_train_then_classify_writes_the_contract_columns(tmp_path, cache_dir):
     out = run("route", "--model", str(tmp_path / "model"), "--in", str(appeals), "--out",
               str(routed), env=env, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    with routed.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read(routed)
     assert list(rows[0]) == ["id", "code", "department", "department_kind", "assisting", "reason"]
     assert [r["department_kind"] for r in rows] == ["人力资源社会保障", "生态环境"]
     assert all(r["department"] and "规则" in r["reason"] for r in rows)
@@ -184,8 +187,7 @@ def test_training_learns_from_agents_corrections(tmp_path, cache_dir):
 
 
 def test_self_training_from_unlabelled_appeals(tmp_path, cache_dir):
-    with SAMPLE.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read(SAMPLE)
     unlabelled = tmp_path / "unlabelled.csv"
     with unlabelled.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -230,7 +232,7 @@ def test_kb_import_and_search_follow_the_contract(tmp_path, cache_dir):
     out = run("kb", "search", "--kb", str(tmp_path / "kb"), "--in", str(queries),
               "--out", str(result), "--k", "2", env=env)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    rows = list(csv.DictReader(result.open(encoding="utf-8")))
+    rows = read(result)
     assert list(rows[0]) == ["qid", "rank", "entry_id", "score", "answered"]
     top = {r["qid"]: r for r in rows if r["rank"] == "1"}
     assert (top["q1"]["entry_id"], top["q1"]["answered"]) == ("k1", "true")

@@ -176,6 +176,7 @@ def test_compaction_writes_a_snapshot_that_reopens_the_same(tmp_path, encoder, m
     for i in range(5):
         kb.upsert([_entry(f"e{i}", f"第{i}号问题：怎么办理居住证", f"答案{i}")])
     kb.delete(["e0"])
+    assert (tmp_path / "kb" / "CURRENT").read_text() != "snap-000001"  # compacted
     assert len(list((tmp_path / "kb").glob("snap-*"))) <= 2
     reopened = KnowledgeBase.open(tmp_path / "kb", encoder)
     assert sorted(reopened.entries) == ["e1", "e2", "e3", "e4"]
