@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.tables import AppMeta, DepartmentKindRow
-from router import department_kinds
+from router import Directory, department_kinds
+from router.cases import sync_directory
 
 SEED_VERSION = "1"
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -86,24 +87,27 @@ def seed(session: Session) -> bool:
     return True
 
 
-def prepare_database(engine: Engine) -> bool:
-    """Migrate and seed; safe to call from several workers at once. Returns whether it seeded."""
+def prepare_database(engine: Engine, directory: Directory | None = None) -> bool:
+    """Migrate, seed, and store the department directory (the demo city unless a centre's own
+    is given); safe to call from several workers at once. Returns whether it seeded."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as lock_conn:
             lock_conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
             try:
-                return _migrate_and_seed(engine)
+                return _migrate_and_seed(engine, directory)
             finally:
                 lock_conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         with open(f"{database}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            return _migrate_and_seed(engine)
-    return _migrate_and_seed(engine)
+            return _migrate_and_seed(engine, directory)
+    return _migrate_and_seed(engine, directory)
 
 
-def _migrate_and_seed(engine: Engine) -> bool:
+def _migrate_and_seed(engine: Engine, directory: Directory | None) -> bool:
     migrate(engine)
     with session_scope(engine) as session:
-        return seed(session)
+        seeded = seed(session)
+        sync_directory(session, directory or Directory.demo())
+        return seeded

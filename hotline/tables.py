@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,3 +38,132 @@ class CodeFeedback(Base):
     final_code: Mapped[str] = mapped_column(String(16))
     agent: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- Department directory and cases (times are the centre's local wall-clock time, no zone) ------
+
+
+class UnitRow(Base):
+    """A unit of the department directory (loaded from the directory files at start-up)."""
+
+    __tablename__ = "unit"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CaseRow(Base):
+    """A case (工单). ``version`` makes concurrent changes fail instead of overwriting."""
+
+    __tablename__ = "hotline_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    access_code_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    caller_phone: Mapped[str] = mapped_column(String(32), default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    code: Mapped[str] = mapped_column(String(16), default="")
+    appeal_type: Mapped[str] = mapped_column(String(16), default="")
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    complex_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    place: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    lead_unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    assisting_unit_ids: Mapped[str] = mapped_column(Text, default="")  # ';'-separated
+    route_reason: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    return_by: Mapped[datetime | None] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    due_rule: Mapped[str] = mapped_column(String(64), default="")
+    remind_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_asked: Mapped[int] = mapped_column(Integer, default=0)  # waiting for approval
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=1)  # +1 each time it is reopened
+    version: Mapped[int] = mapped_column(Integer)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """The audit log: one row per change, never updated or deleted (triggers refuse it)."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Notification(Base):
+    """A message to a caller or a unit, waiting for the SMS/chat gateway to send it."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))  # caller / unit / supervisor
+    unit_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RatingRow(Base):
+    """好差评: one rating per case and round (a reopened case is rated again)."""
+
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("case_id", "round"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    level: Mapped[int] = mapped_column(Integer)  # 1 非常满意 ... 5 非常不满意
+    source: Mapped[str] = mapped_column(String(16))  # citizen / follow_up / default
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)  # a dispute upheld
+
+
+class RectificationRow(Base):
+    """整改: opened by a bad rating; verified by a call, rectified by a deadline, result told."""
+
+    __tablename__ = "rectification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"), unique=True)
+    unit_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispute_from: Mapped[str] = mapped_column(String(16), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TimerLease(Base):
+    """Which worker runs the timers now: taken with one conditional UPDATE, so only one does."""
+
+    __tablename__ = "timer_lease"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    until: Mapped[datetime] = mapped_column(DateTime)

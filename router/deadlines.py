@@ -84,6 +84,11 @@ class DeadlinePolicy:
 UTILITY_KIND = "供水供电供气"
 
 
+def on_the_clock(urgency: str, kind: str = "") -> bool:
+    """Emergency, urgent and utility cases count hours on the clock, not working days."""
+    return urgency in ("emergency", "urgent") or kind == UTILITY_KIND
+
+
 def due_time(received: datetime, urgency: str, *, kind: str = "", complex_case: bool = False,
              calendar: WorkCalendar, policy: DeadlinePolicy = DeadlinePolicy()
              ) -> tuple[datetime, str]:  # fmt: skip
@@ -92,7 +97,7 @@ def due_time(received: datetime, urgency: str, *, kind: str = "", complex_case: 
         return received + timedelta(hours=policy.emergency_hours), (
             f"紧急：{policy.emergency_hours} 小时内处置"
         )
-    if urgency == "urgent" or kind == UTILITY_KIND:
+    if on_the_clock(urgency, kind):
         why = "紧急诉求" if urgency == "urgent" else "水电气暖"
         return received + timedelta(hours=policy.urgent_hours), (
             f"{why}：{policy.urgent_hours} 小时内处置"
@@ -114,7 +119,15 @@ def extended_due(due: datetime, days: int, already: int, *, calendar: WorkCalend
     return calendar.add_working_days(due, days)
 
 
-def reminder_time(received: datetime, due: datetime, policy: DeadlinePolicy = DeadlinePolicy()
-                  ) -> datetime:  # fmt: skip
-    """When to remind the unit: once ``remind_before`` of the time is left."""
-    return due - (due - received) * policy.remind_before
+def reminder_time(received: datetime, due: datetime, policy: DeadlinePolicy = DeadlinePolicy(),
+                  calendar: WorkCalendar | None = None) -> datetime:  # fmt: skip
+    """When to remind the unit: once ``remind_before`` of the time is left; counted in working
+    days when a ``calendar`` is given (a reminder on a Saturday reaches nobody)."""
+    if calendar is None:
+        return due - (due - received) * policy.remind_before
+    days = [received.date() + timedelta(days=i) for i in range(1, (due - received).days + 1)]
+    workdays = [d for d in days if calendar.is_workday(d) and d <= due.date()]
+    before = max(1, round(len(workdays) * policy.remind_before))
+    if len(workdays) <= before:
+        return received
+    return datetime.combine(workdays[-1 - before], due.time())

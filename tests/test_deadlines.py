@@ -75,3 +75,10 @@ def test_calendar_file_is_checked_line_by_line(tmp_path):
     path.write_text("date,kind\n2026-10-01,party\n", "utf-8")
     with pytest.raises(CalendarError, match="line 2: kind must be holiday or workday"):
         WorkCalendar.load(path)
+
+
+def test_a_reminder_counted_in_working_days_never_falls_on_a_day_off():
+    monday = datetime(2026, 11, 23, 10, 0)
+    due, _ = due_time(monday, "normal", calendar=CALENDAR)
+    remind = reminder_time(monday, due, calendar=CALENDAR)
+    assert remind == datetime(2026, 11, 27, 10, 0)  # Friday, one working day before Monday's due
