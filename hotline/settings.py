@@ -6,6 +6,7 @@ import os
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,13 +27,29 @@ class Settings(BaseSettings):
     encoder_backend: Literal["onnx", "torch"] = "onnx"
     encoder_precision: Literal["fp32", "bf16"] = "fp32"
     encoder_max_length: int = Field(default=256, ge=16, le=512)
+    # The centre's own department directory (units.csv + regions.csv); empty: the demo city.
+    directory_dir: Path | None = None
+    # Holidays and make-up workdays (CSV date,kind); empty: weekends only.
+    calendar_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    rating_default_days: int = Field(default=7, ge=1, le=90)
+    timer_interval: int = Field(default=60, ge=0, le=3600)  # seconds; 0: timers off
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
-    @field_validator("data_dir", "cache_dir")
+    @field_validator("data_dir", "cache_dir", "directory_dir", "calendar_file")
     @classmethod
-    def _expand(cls, path: Path) -> Path:
-        return path.expanduser()
+    def _expand(cls, path: Path | None) -> Path | None:
+        return path.expanduser() if path else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (e.g. Asia/Shanghai)") from None
+        return zone
 
     @property
     def db_url(self) -> str:

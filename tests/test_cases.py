@@ -460,3 +460,25 @@ def test_the_directory_is_stored_and_units_that_leave_are_kept_inactive(engine):
         sync_directory(s, smaller)
         assert s.get(UnitRow, "S-HB").active is False
         assert s.get(UnitRow, "D-DH-ZJ").kind == "住房城乡建设"
+
+
+def test_the_running_server_escalates_overdue_cases_by_itself(settings):
+    from fastapi.testclient import TestClient
+
+    from hotline.app import create_app
+
+    engine = make_engine(settings.db_url)
+    prepare_database(engine)
+    with session_scope(engine) as s:
+        desk = CaseDesk(s, clock=Clock(datetime.now() - timedelta(days=30)))
+        number = new_case(desk)
+        desk.dispatch(AGENT, number, "D-DH-ZJ")
+    fast = settings.model_copy(update={"timer_interval": 1})
+    with TestClient(create_app(fast)):
+        for _ in range(50):
+            with session_scope(engine) as s:
+                if CaseDesk(s).get(number).escalated_at is not None:
+                    break
+            threading.Event().wait(0.2)
+    with session_scope(engine) as s:
+        assert [c.number for c in CaseDesk(s).supervisor_queue()] == [number]

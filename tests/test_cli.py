@@ -273,3 +273,22 @@ def test_kb_search_without_a_knowledge_base_is_one_line_error(tmp_path, cache_di
               "--out", str(tmp_path / "o.csv"), env=_kb_env(cache_dir, tmp_path))  # fmt: skip
     assert out.returncode == 2 and "no knowledge base" in out.stderr
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_bad_holiday_calendar_stops_the_start_with_its_line(tmp_path):
+    calendar = tmp_path / "holidays.csv"
+    calendar.write_text("date,kind\n2026-10-01,holiday\n2026-10-11,day off\n", encoding="utf-8")
+    out = run("prepare", env={"HOTLINE_CALENDAR_FILE": str(calendar),
+                              "HOTLINE_DATA_DIR": str(tmp_path)})  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"hotline: error: {calendar} line 3: kind must be holiday or workday, not 'day off'"
+    ]
+    assert not (tmp_path / "hotline.db").exists()  # nothing was started half-way
+
+
+def test_an_unknown_time_zone_is_a_clear_error(tmp_path):
+    out = run(
+        "prepare", env={"HOTLINE_TIMEZONE": "Mars/Olympus", "HOTLINE_DATA_DIR": str(tmp_path)}
+    )
+    assert out.returncode != 0 and "unknown time zone 'Mars/Olympus'" in out.stderr
