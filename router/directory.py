@@ -1,9 +1,11 @@
 """The department directory: units (with a kind, a level, a region, a parent) and places.
 
 A directory is two CSV files: ``units.csv`` (id, name, kind, level, region, parent, phone,
-aliases) and ``regions.csv`` (name, type, parent, aliases). The product ships a demo city
-(``resources/demo_city``); a centre loads its own with ``Directory.load(folder)``, which checks
-every row and refuses the directory with line-numbered errors.
+aliases) and ``regions.csv`` (name, type, parent, aliases); or one ``directory.yaml`` with the
+lists ``units`` and ``regions`` of mappings with the same fields (aliases a list or ``|``-joined).
+The product ships a demo city (``resources/demo_city``); a centre loads its own with
+``Directory.load(folder)``, which checks every row and refuses the directory with line-numbered
+errors.
 """
 
 from __future__ import annotations
@@ -69,21 +71,48 @@ class Directory:
     @classmethod
     def load(cls, folder: Path) -> Directory:
         folder = Path(folder)
-        texts = []
-        for name in ("units.csv", "regions.csv"):
-            try:
-                texts.append((folder / name).read_bytes().decode("utf-8-sig"))
-            except FileNotFoundError:
-                raise DirectoryError(f"{folder / name}: file not found") from None
-            except UnicodeDecodeError:
-                raise DirectoryError(f"{folder / name}: not UTF-8; save it as UTF-8") from None
-        return cls.from_texts(*texts)
+        for name in ("directory.yaml", "directory.yml"):
+            if (folder / name).exists():
+                return cls.from_yaml_text(_read_text(folder / name), name)
+        return cls.from_texts(_read_text(folder / "units.csv"), _read_text(folder / "regions.csv"))
 
     @classmethod
     def from_texts(cls, units_text: str, regions_text: str) -> Directory:
-        regions = _read_regions(regions_text)
-        units = _read_units(units_text, regions)
+        regions = _read_regions(_rows(regions_text, "regions.csv", REGION_COLUMNS), "regions.csv")
+        units = _read_units(_rows(units_text, "units.csv", UNIT_COLUMNS), regions, "units.csv")
         return cls(units, regions)
+
+    @classmethod
+    def from_yaml_text(cls, text: str, name: str) -> Directory:
+        import yaml
+
+        try:
+            loader = yaml.SafeLoader(text)
+            document = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            raise DirectoryError(f"{name}: not valid YAML ({exc})") from None
+        if not isinstance(document, yaml.MappingNode):
+            raise DirectoryError(f"{name}: expected a mapping with the lists units and regions")
+        lists = {key.value: node for key, node in document.value}
+        rows = {}
+        for part, columns in (("regions", REGION_COLUMNS), ("units", UNIT_COLUMNS)):
+            node = lists.get(part)
+            if not isinstance(node, yaml.SequenceNode) or not node.value:
+                raise DirectoryError(f"{name}: {part} must be a non-empty list")
+            rows[part] = []
+            for item in node.value:
+                line, value = item.start_mark.line + 1, loader.construct_object(item, deep=True)
+                if not isinstance(value, dict):
+                    raise DirectoryError(f"{name} line {line}: expected a mapping of {part} fields")
+                missing = [c for c in columns if c not in value]
+                if missing:
+                    raise DirectoryError(f"{name} line {line}: missing {', '.join(missing)}")
+                if isinstance(value.get("aliases"), list):
+                    value["aliases"] = "|".join(map(str, value["aliases"]))
+                rows[part].append((line, {k: "" if v is None else str(v).strip()
+                                          for k, v in value.items()}))  # fmt: skip
+        regions = _read_regions(rows["regions"], name)
+        return cls(_read_units(rows["units"], regions, name), regions)
 
     # -- questions ----------------------------------------------------------------------------
     def area_of(self, region: str) -> list[str]:
@@ -120,6 +149,19 @@ class Directory:
         return companies[0] if companies else None
 
 
+REGION_COLUMNS = ["name", "type", "parent"]
+UNIT_COLUMNS = ["id", "name", "kind", "level", "region"]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DirectoryError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise DirectoryError(f"{path}: not UTF-8; save it as UTF-8") from None
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split("|") if v.strip())
 
@@ -139,11 +181,10 @@ def _rows(text: str, name: str, required: list[str]) -> list[tuple[int, dict[str
     return rows
 
 
-def _read_regions(text: str) -> dict[str, Region]:
+def _read_regions(rows: list[tuple[int, dict[str, str]]], name: str) -> dict[str, Region]:
     regions: dict[str, Region] = {}
-    rows = _rows(text, "regions.csv", ["name", "type", "parent"])
     for line, row in rows:
-        where = f"regions.csv line {line}"
+        where = f"{name} line {line}"
         if not row["name"]:
             raise DirectoryError(f"{where}: name is empty")
         if row["type"] not in REGION_TYPES:
@@ -155,18 +196,18 @@ def _read_regions(text: str) -> dict[str, Region]:
         )
     for line, row in rows:
         if row["parent"] and row["parent"] not in regions:
-            raise DirectoryError(f"regions.csv line {line}: unknown parent {row['parent']!r}")
+            raise DirectoryError(f"{name} line {line}: unknown parent {row['parent']!r}")
     if sum(r.type == "city" for r in regions.values()) != 1:
-        raise DirectoryError("regions.csv: there must be exactly one region of type city")
+        raise DirectoryError(f"{name}: there must be exactly one region of type city")
     return regions
 
 
-def _read_units(text: str, regions: dict[str, Region]) -> dict[str, Unit]:
+def _read_units(rows: list[tuple[int, dict[str, str]]], regions: dict[str, Region],
+                name: str) -> dict[str, Unit]:  # fmt: skip
     kinds = {k.name for k in department_kinds()}
     units: dict[str, Unit] = {}
-    rows = _rows(text, "units.csv", ["id", "name", "kind", "level", "region"])
     for line, row in rows:
-        where = f"units.csv line {line}"
+        where = f"{name} line {line}"
         if not row["id"] or not row["name"]:
             raise DirectoryError(f"{where}: id and name are required")
         if row["id"] in units:
@@ -176,12 +217,12 @@ def _read_units(text: str, regions: dict[str, Region]) -> dict[str, Unit]:
         if row["level"] not in LEVELS:
             raise DirectoryError(f"{where}: level {row['level']!r} is not one of {LEVELS}")
         if row["region"] not in regions:
-            raise DirectoryError(f"{where}: region {row['region']!r} is not in regions.csv")
+            raise DirectoryError(f"{where}: region {row['region']!r} is not among the regions")
         units[row["id"]] = Unit(
             row["id"], row["name"], row["kind"], row["level"], row["region"],
             row.get("parent") or None, row.get("phone", ""), _split(row.get("aliases", "")),
         )  # fmt: skip
     for line, row in rows:
         if row.get("parent") and row["parent"] not in units:
-            raise DirectoryError(f"units.csv line {line}: unknown parent unit {row['parent']!r}")
+            raise DirectoryError(f"{name} line {line}: unknown parent unit {row['parent']!r}")
     return units
