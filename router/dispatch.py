@@ -21,6 +21,7 @@ import numpy as np
 
 from classifier import CodeStandard
 from router.directory import Directory, Unit
+from router.kind_model import KindModel
 from router.kinds import department_kinds
 from router.places import PlaceFinder
 
@@ -128,6 +129,9 @@ class RoutingHistory:
     to say what this centre does.
     """
 
+    threshold = HISTORY_SHARE
+    learned = False
+
     def __init__(self, dim: int):
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.kinds: list[str] = []
@@ -153,13 +157,14 @@ class Router:
     """``route(text, code)``: lead and assisting units, with the reason.
 
     The catalogue decides, except where past cases like this one clearly went to another kind
-    of unit (a similarity-weighted share of at least ``HISTORY_SHARE`` of the nearest
-    ``HISTORY_NEIGHBOURS``): a centre's own practice beats a generic catalogue, and the reason
-    says so.
+    of unit: a similarity-weighted share of at least ``HISTORY_SHARE`` of the nearest
+    ``HISTORY_NEIGHBOURS`` (``RoutingHistory``), or a probability of at least its threshold from
+    a model learned from the centre's closed cases (``router.kind_model.KindModel``). A centre's
+    own practice beats a generic catalogue, the reason says so, and the catalogue's unit assists.
     """
 
     def __init__(self, directory: Directory, catalogue: Catalogue, codes: CodeStandard,
-                 history: RoutingHistory | None = None):  # fmt: skip
+                 history: RoutingHistory | KindModel | None = None):  # fmt: skip
         self.directory = directory
         self.catalogue = catalogue
         self.codes = codes
@@ -196,14 +201,23 @@ class Router:
         past_kind, share, n = ("", 0.0, 0)
         if self.history is not None and vector is not None:
             past_kind, share, n = self.history.vote(vector)
-        rule_kind = rules[0].lead_kind if rules else ""
-        if past_kind and share >= HISTORY_SHARE and past_kind != rule_kind:
+        if rules:
+            rule_kind = LOCAL_KIND if rules[0].scope == "street" else rules[0].lead_kind
+        else:
+            rule_kind = LOCAL_KIND
+        if past_kind and share >= self.history.threshold and past_kind != rule_kind:
             scope = "street" if past_kind == LOCAL_KIND else "local"
             lead = self._unit(past_kind, scope, place, text)
             target = lead.name if lead else past_kind
+            if self.history.learned:
+                basis = f"据本中心 {n} 件已办结工单学习，置信度 {share:.0%}"
+            else:
+                basis = f"近 {n} 件中占 {share:.0%}"
             reason = (f"代码 {code} {name}，{where} -> {target}，相似历史工单多由{past_kind}类单位"
-                      f"办理（近 {n} 件中占 {share:.0%}）")  # fmt: skip
-            return Decision(code, past_kind, lead, [], [], place, None, reason)
+                      f"办理（{basis}）；派单目录建议{rule_kind}类单位，列为协办")  # fmt: skip
+            assisting_kinds = [rule_kind]
+            assisting = [u for k in assisting_kinds if (u := self._unit(k, "local", place))]
+            return Decision(code, past_kind, lead, assisting, assisting_kinds, place, None, reason)
         if rules:
             rule = rules[0]
             lead_kind = LOCAL_KIND if rule.scope == "street" else rule.lead_kind

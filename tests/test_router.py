@@ -90,3 +90,22 @@ def test_history_of_past_cases_overrides_the_catalogue_and_says_so(router, cache
     assert decision.lead_kind == "综合属地" and decision.lead.name == "东湖区湖滨街道办事处"
     assert "相似历史工单" in decision.reason
     assert router.route(text, "0102").lead_kind == "住房城乡建设"  # no history: the catalogue
+
+
+def test_a_model_learned_from_closed_cases_routes_similar_cases_and_says_so(router, cache_dir):
+    from classifier import Encoder
+    from router.kind_model import KindModel
+
+    encoder = Encoder.shared(cache_dir, threads=2)
+    past = ["金色家园小区物业乱收停车费", "金色家园物业不管停车", "小区物业停车收费太贵",
+            "湖滨路夜间有人飙车炸街", "小区门口有人打架斗殴", "电动车被偷了请警察处理"]  # fmt: skip
+    kinds = ["综合属地"] * 3 + ["公安"] * 3
+    model = KindModel.train(past, kinds, encoder)
+    learned = Router(router.directory, router.catalogue, router.codes, model)
+    text = "金色家园小区物业乱收停车费，业委会也不管"
+    decision = learned.route(text, "0102", encoder.encode_queries(text))
+    assert decision.lead_kind == "综合属地" and decision.lead.name == "东湖区湖滨街道办事处"
+    assert "相似历史工单多由综合属地类单位办理" in decision.reason
+    assert "已办结工单" in decision.reason
+    assert decision.assisting_kinds == ["住房城乡建设"]  # the catalogue's unit assists
+    assert learned.route(text, "0102").lead_kind == "住房城乡建设"  # no vector: the catalogue
