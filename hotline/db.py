@@ -44,8 +44,9 @@ def make_engine(url: str) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on an exception."""
-    with sessionmaker(engine)() as session, session.begin():
+    """One transaction: committed when the block ends, rolled back on an exception. Objects
+    keep their loaded values after the commit (a response is built from them)."""
+    with sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
         yield session
 
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     rating_default_days: int = Field(default=7, ge=1, le=90)
     timer_interval: int = Field(default=60, ge=0, le=3600)  # seconds; 0: timers off
+    # First start: demo logins (random passwords unless demo_password is set) and demo cases.
+    demo_data: bool = True
+    demo_password: str | None = Field(default=None, min_length=8)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

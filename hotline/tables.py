@@ -167,3 +167,65 @@ class TimerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64), default="")
     until: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- People and chats -----------------------------------------------------------------------------
+
+
+class UserRow(Base):
+    """Staff who log in: agent, supervisor, unit (department staff), analyst, admin."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A login; the browser or API client holds the token, the database only its hash."""
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginAttempt(Base):
+    """Failed logins, counted per user name and per address to slow down guessing."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ChatRow(Base):
+    """An online chat: the bot answers until it hands over to a person (转人工)."""
+
+    __tablename__ = "chat"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # bot / waiting / agent / closed
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_case.id"))
+    handoff_reason: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(16))  # caller / bot / agent / system
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, default="")  # the KB entry a bot answer came from
+    at: Mapped[datetime] = mapped_column(DateTime)

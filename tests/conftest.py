@@ -60,3 +60,15 @@ def settings(tmp_path, database_url, cache_dir) -> Settings:
         cache_dir=cache_dir,
         threads=2,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_kb_dir(tmp_path_factory, cache_dir) -> Path:
+    """The demo knowledge base, built once per test run (tests copy it)."""
+    from classifier import Encoder
+    from kb import KnowledgeBase, read_entries
+
+    folder = tmp_path_factory.mktemp("demo-kb") / "kb"
+    base = KnowledgeBase.open(folder, Encoder.shared(cache_dir, threads=2))
+    base.upsert(read_entries(Path(__file__).parents[1] / "kb" / "resources" / "demo_kb.csv"))
+    return folder

@@ -1,0 +1,109 @@
+"""What one server process holds: the database, and the models loaded once on first use
+(encoder, classifier, knowledge base, router, the index of stored cases)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from hotline import runtime
+from hotline.db import session_scope
+from hotline.settings import Settings
+from hotline.tables import CaseRow
+from router.cases import CaseDesk
+
+
+class Services:
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self.desk_options = runtime.desk_options(settings)
+        self.rating_policy = runtime.rating_policy(settings)
+        self._lock = threading.RLock()
+        self._indexed_case = 0
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def now(self) -> datetime:
+        return self.desk_options["clock"]()
+
+    def desk(self, session: Session) -> CaseDesk:
+        return CaseDesk(session, **self.desk_options)
+
+    # -- models, loaded on first use, once per process --------------------------------------------
+    @cached_property
+    def encoder(self):
+        from classifier import Encoder
+
+        with self._lock:
+            return Encoder.shared(self.settings.cache_dir, **self.settings.encoder_options())
+
+    @property
+    def model_dir(self):
+        return self.settings.data_dir / "model"
+
+    @cached_property
+    def codes(self):
+        """The code standard: the trained model's own, else the default one."""
+        from classifier import CodeStandard
+
+        saved = self.model_dir / "codes.csv"
+        return CodeStandard.load(saved) if saved.exists() else CodeStandard.default()
+
+    @cached_property
+    def classifier(self):
+        """The centre's trained model (``hotline train --out DATA_DIR/model``), else zero-shot."""
+        from classifier import Classifier
+        from classifier.model import MANIFEST
+
+        with self._lock:
+            if (self.model_dir / MANIFEST).exists():
+                return Classifier.load(self.model_dir, self.encoder)
+            return Classifier(self.codes, self.encoder)
+
+    @cached_property
+    def kb(self):
+        from kb import KnowledgeBase
+
+        with self._lock:
+            return KnowledgeBase.open(self.settings.kb_dir, self.encoder)
+
+    @cached_property
+    def router(self):
+        from router import Catalogue, Router
+
+        return Router(runtime.directory(self.settings), Catalogue.default(), self.codes)
+
+    @cached_property
+    def case_index(self):
+        from kb.similar import CaseIndex
+
+        return CaseIndex(self.encoder)
+
+    def indexed_cases(self):
+        """The similar-case index, with every case stored since the last call added (cases
+        filed by other workers included)."""
+        index = self.case_index
+        with self._lock, self.session() as session:
+            rows = session.execute(
+                select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body, CaseRow.received_at)
+                .where(CaseRow.id > self._indexed_case)
+                .order_by(CaseRow.id)
+            ).all()
+            if rows:
+                index.add(
+                    [r.number for r in rows],
+                    [f"{r.title} {r.body}" for r in rows],
+                    [r.received_at for r in rows],
+                )
+                self._indexed_case = rows[-1].id
+        return index
