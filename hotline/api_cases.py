@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 
 from classifier import mask_pii
-from hotline.auth import current_user, require
+from hotline.auth import ROLE_NAMES, current_user, require
 from hotline.services import Services
 from hotline.suggest import Suggestions, suggest
 from hotline.tables import CaseRow, RectificationRow, UnitRow, UserRow
 from router import ratings
 from router.cases import CHANNELS, URGENCIES, Actor
+from router.lifecycle import ACTIONS as LIFECYCLE
 from router.lifecycle import STATES, WITH_UNIT
 
 MAX_TEXT = 5000
@@ -137,6 +138,15 @@ ACTIONS = (
 
 
 # -- helpers --------------------------------------------------------------------------------------
+def _roles_for(action: str) -> tuple[str, ...]:
+    if action in ratings.TASK_ACTIONS:
+        return ratings.TASK_ACTIONS[action][1]
+    if action == "rate":
+        return ("agent",)  # the follow-up call; citizens rate through /public/cases/rate
+    step = LIFECYCLE["approve_extension" if action == "decide_extension" else action]
+    return tuple(r for r in step.roles if r in STAFF)
+
+
 def _case_out(
     services: Services, session, case: CaseRow, user: UserRow | None, events: bool = False
 ) -> CaseOut:
@@ -271,6 +281,11 @@ def act_on_case(
     and ``expected_version`` refuses a change made on a stale page."""
     if action not in ACTIONS:
         raise HTTPException(404, f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    roles = _roles_for(action)
+    if (
+        user.role not in roles
+    ):  # before the input is checked: a role without the right learns nothing
+        raise HTTPException(403, f"{ROLE_NAMES[user.role]}无权{action}（限 {'、'.join(roles)}）")
     services = services_of(request)
     actor, kw = actor_of(user), {"expected_version": body.expected_version}
     with services.session() as session:

@@ -25,6 +25,13 @@ LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满�
 BAD = (4, 5)
 SATISFIED = (1, 2)
 SOURCES = {"caller": "citizen", "agent": "follow_up", "system": "default"}
+# Rectification steps: the task states they start from and the roles that take them.
+TASK_ACTIONS = {
+    "verify_rating": (("verifying",), ("agent", "supervisor")),
+    "dispute_rating": (("verifying", "rectifying"), ("unit",)),
+    "review_dispute": (("disputed",), ("supervisor",)),
+    "tell_result": (("rectifying",), ("agent",)),
+}
 TASK_STATES = {
     "verifying": "待核实",
     "rectifying": "整改中",
@@ -123,15 +130,9 @@ def task_of(desk: CaseDesk, number: str) -> RectificationRow:
 
 
 def _step(
-    desk: CaseDesk,
-    actor: Actor,
-    number: str,
-    action: str,
-    sources: tuple[str, ...],
-    roles: tuple[str, ...],
-    target: str,
-    note: str,
+    desk: CaseDesk, actor: Actor, number: str, action: str, target: str, note: str
 ) -> RectificationRow:
+    sources, roles = TASK_ACTIONS[action]
     task = task_of(desk, number)
     if actor.role not in roles:
         raise NotAllowed(f"{actor.role} 不能进行此整改操作（可由 {'、'.join(roles)} 操作）")
@@ -170,9 +171,7 @@ def verify(
     """The verification call: a confirmed complaint goes back to the unit to rectify; an
     unconfirmed one goes to review."""
     target = "rectifying" if confirmed else "disputed"
-    task = _step(
-        desk, actor, number, "verify_rating", ("verifying",), ("agent", "supervisor"), target, note
-    )
+    task = _step(desk, actor, number, "verify_rating", target, note)
     if confirmed:
         _reopen(desk, actor, number, task, note, policy)
     else:
@@ -185,16 +184,7 @@ def dispute(desk: CaseDesk, actor: Actor, number: str, reason: str) -> Rectifica
     if not reason.strip():
         raise IllegalTransition("申诉理由不能为空")
     before = task_of(desk, number).state
-    task = _step(
-        desk,
-        actor,
-        number,
-        "dispute_rating",
-        ("verifying", "rectifying"),
-        ("unit",),
-        "disputed",
-        reason.strip(),
-    )
+    task = _step(desk, actor, number, "dispute_rating", "disputed", reason.strip())
     task.dispute_from = before
     return task
 
@@ -210,9 +200,7 @@ def review(
     """A supervisor decides a disputed rating: upheld voids it; rejected means rectify."""
     came_from = task_of(desk, number).dispute_from
     target = "voided" if upheld else "rectifying"
-    task = _step(
-        desk, actor, number, "review_dispute", ("disputed",), ("supervisor",), target, note
-    )
+    task = _step(desk, actor, number, "review_dispute", target, note)
     if upheld:
         desk.session.get(RatingRow, task.rating_id).voided = True
     elif came_from == "verifying":  # not reopened yet
@@ -225,7 +213,7 @@ def tell_result(desk: CaseDesk, actor: Actor, number: str, note: str) -> Rectifi
     case = desk.get(number)
     if case.state != "replied":
         raise IllegalTransition(f"工单 {number} 的整改尚未答复，不能告知结果")
-    task = _step(desk, actor, number, "tell_result", ("rectifying",), ("agent",), "done", note)
+    task = _step(desk, actor, number, "tell_result", "done", note)
     desk.notify(case, "caller", f"您的工单 {number} 整改结果：{case.reply}")
     desk.follow_up(actor, number, f"整改结果已告知：{note}")
     return task

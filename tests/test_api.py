@@ -69,13 +69,21 @@ def test_an_appeal_goes_from_agent_to_unit_to_caller_rating(app):
     hints = agent.post("/api/v1/suggest", json={"title": "电梯坏了", "body": text}).json()
     assert hints["unit"]["unit_id"] and "->" in hints["unit"]["reason"]
     assert len(hints["top3"]) == 3 and hints["urgency"] in ("normal", "urgent")
-    created = agent.post("/api/v1/cases", json={
-        "title": "电梯坏了", "body": text, "caller_phone": "13800001234", "consent": True,
-        "code": hints["code"]["code"]}).json()  # fmt: skip
+    created = agent.post(
+        "/api/v1/cases",
+        json={
+            "title": "电梯坏了",
+            "body": text,
+            "caller_phone": "13800001234",
+            "consent": True,
+            "code": hints["code"]["code"],
+        },
+    ).json()
     number, access = created["number"], created["access_code"]
     path = f"/api/v1/cases/{number}/actions"
-    case = agent.post(f"{path}/dispatch", json={"unit_id": "D-DH-ZJ",
-                                                "note": hints["unit"]["reason"]}).json()  # fmt: skip
+    case = agent.post(
+        f"{path}/dispatch", json={"unit_id": "D-DH-ZJ", "note": hints["unit"]["reason"]}
+    ).json()
     assert case["state"] == "dispatched" and case["lead_unit"] == "示例市东湖区住房和城乡建设局"
     assert other_unit.get(f"/api/v1/cases/{number}").status_code == 403
     assert other_unit.get("/api/v1/cases").json()["total"] == 0
@@ -90,8 +98,9 @@ def test_an_appeal_goes_from_agent_to_unit_to_caller_rating(app):
         "/api/v1/public/cases/lookup", json={"number": number, "access_code": access}
     )
     assert mine.json()["can_rate"] and mine.json()["reply"] == "已约谈物业，电梯已修复。"
-    rated = public.post("/api/v1/public/cases/rate",
-                        json={"number": number, "access_code": access, "level": 4})  # fmt: skip
+    rated = public.post(
+        "/api/v1/public/cases/rate", json={"number": number, "access_code": access, "level": 4}
+    )
     assert rated.json()["rating"] == "不满意" and not rated.json()["can_rate"]
     assert agent.get(f"/api/v1/cases/{number}").json()["rectification"] == "待核实"
     analyst = client(app, "analyst01").get(f"/api/v1/cases/{number}").json()
@@ -116,12 +125,14 @@ def test_chat_answers_from_the_kb_then_hands_over_with_the_conversation(app):
     chat = caller.post("/api/v1/chats").json()
     headers = {"X-Chat-Token": chat["token"]}
     url = f"/api/v1/chats/{chat['chat_id']}"
-    first = caller.post(f"{url}/messages", json={"text": "社保卡丢了怎么补办？"},
-                        headers=headers).json()  # fmt: skip
+    first = caller.post(
+        f"{url}/messages", json={"text": "社保卡丢了怎么补办？"}, headers=headers
+    ).json()
     bot = [m for m in first["messages"] if m["sender"] == "bot"]
     assert first["state"] == "bot" and bot and "条目" in bot[-1]["source"]
-    second = caller.post(f"{url}/messages", json={"text": "我家楼上天天半夜装修吵得睡不着，找谁管"},
-                         headers=headers).json()  # fmt: skip
+    second = caller.post(
+        f"{url}/messages", json={"text": "我家楼上天天半夜装修吵得睡不着，找谁管"}, headers=headers
+    ).json()
     caller.post(f"{url}/handoff", headers=headers)
     assert caller.get(f"{url}/messages", headers=headers).json()["state"] == "waiting"
     assert second["state"] in ("bot", "waiting")
@@ -134,21 +145,25 @@ def test_chat_answers_from_the_kb_then_hands_over_with_the_conversation(app):
     agent.post(f"{url}/agent-messages", json={"text": "您好，请问您住在哪个小区？"})
     seen = caller.get(f"{url}/messages", headers=headers).json()["messages"]
     assert seen[-1]["sender"] == "agent"
-    no_consent = caller.post(f"{url}/appeal", json={"caller_phone": "13900001111"},
-                             headers=headers)  # fmt: skip
+    no_consent = caller.post(f"{url}/appeal", json={"caller_phone": "13900001111"}, headers=headers)
     assert no_consent.status_code == 409 and "同意" in no_consent.json()["detail"]
-    filed = caller.post(f"{url}/appeal", json={"caller_phone": "13900001111", "consent": True},
-                        headers=headers).json()  # fmt: skip
+    filed = caller.post(
+        f"{url}/appeal", json={"caller_phone": "13900001111", "consent": True}, headers=headers
+    ).json()
     assert filed["state"] == "received" and len(filed["access_code"]) == 6
     assert caller.get(f"{url}/messages", headers={"X-Chat-Token": "guess"}).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"body": ""}, "body.body"), ({"body": "长" * 5001}, "body.body"),
-     ({"body": 12}, "body.body"), ({"body": "x", "urgency": "very"}, "body.urgency"),
-     ({"title": ["a"], "body": "x"}, "body.title")],
-)  # fmt: skip
+    [
+        ({"body": ""}, "body.body"),
+        ({"body": "长" * 5001}, "body.body"),
+        ({"body": 12}, "body.body"),
+        ({"body": "x", "urgency": "very"}, "body.urgency"),
+        ({"title": ["a"], "body": "x"}, "body.title"),
+    ],
+)
 def test_bad_input_gets_a_422_naming_the_field(app, payload, field):
     r = client(app, "agent01").post("/api/v1/cases", json=payload)
     assert r.status_code == 422 and r.json()["detail"].startswith(field)
@@ -169,14 +184,26 @@ def test_open311_lists_services_takes_a_request_and_reports_its_status(app):
     services = c.get("/open311/v2/services.json").json()
     assert len(services) > 100 and {"service_code", "service_name"} <= set(services[0])
     code = services[0]["service_code"]
-    refused = c.post("/open311/v2/requests.json", data={
-        "service_code": code, "description": "路灯坏了", "phone": "13800000000"})  # fmt: skip
+    refused = c.post(
+        "/open311/v2/requests.json",
+        data={"service_code": code, "description": "路灯坏了", "phone": "13800000000"},
+    )
     assert refused.status_code == 400 and "consent" in refused.json()["detail"]
-    [made] = c.post("/open311/v2/requests.json", data={
-        "service_code": code, "description": "湖滨路路灯坏了，电话13800000000",
-        "address_string": "湖滨路", "phone": "13800000000",
-        "attribute[consent]": "true"}).json()  # fmt: skip
+    [made] = c.post(
+        "/open311/v2/requests.json",
+        data={
+            "service_code": code,
+            "description": "湖滨路路灯坏了，电话13800000000",
+            "address_string": "湖滨路",
+            "phone": "13800000000",
+            "attribute[consent]": "true",
+        },
+    ).json()
     [status] = c.get(f"/open311/v2/requests/{made['service_request_id']}.json").json()
     assert status["status"] == "open" and "13800000000" not in status["description"]
-    assert c.post("/open311/v2/requests.json", data={"service_code": "zz",
-                                                     "description": "x"}).status_code == 400  # fmt: skip
+    assert (
+        c.post(
+            "/open311/v2/requests.json", data={"service_code": "zz", "description": "x"}
+        ).status_code
+        == 400
+    )
