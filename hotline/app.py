@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
@@ -78,6 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.db_url)
     app.state.services = Services(settings, app.state.engine)
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def server_timing(request: Request, call_next):
+        """Time spent in the app, for load tests measured from outside (Server-Timing)."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        spent = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={spent:.1f}"
+        return response
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
