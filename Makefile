@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint
+.PHONY: serve test lint chromium
 
 serve: $(STAMP)
 	$(VENV)/bin/hotline serve
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# The browser tests drive Debian's Chromium (no browser download); install it where missing.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; fi; }
 
 # torch is installed first and pinned, so that pip takes the CPU build instead of a CUDA one.
 $(STAMP): pyproject.toml
