@@ -9,14 +9,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 
+import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from classifier import normalize_text
 from hotline import runtime
 from hotline.db import session_scope
 from hotline.settings import Settings
-from hotline.tables import CaseRow
+from hotline.tables import CaseRow, UnitRow
 from router.cases import CaseDesk
+
+MIN_HISTORY = 100  # answered cases before the router learns this centre's practice
+MAX_INDEXED = 20_000  # newest cases a worker indexes at its first suggestion
 
 
 class Services:
@@ -27,6 +32,7 @@ class Services:
         self.rating_policy = runtime.rating_policy(settings)
         self._lock = threading.RLock()
         self._indexed_case = 0
+        self._vectors: dict[str, np.ndarray] = {}  # case number -> e5 query vector
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -79,9 +85,25 @@ class Services:
 
     @cached_property
     def router(self):
+        """The catalogue, with a kind model learned from this centre's answered cases once
+        there are ``MIN_HISTORY`` of them (learned when the worker first routes; a restart
+        learns from the cases answered since)."""
         from router import Catalogue, Router
+        from router.kind_model import KindModel
 
-        return Router(runtime.directory(self.settings), Catalogue.default(), self.codes)
+        self.indexed_cases()
+        with self.session() as session:
+            rows = session.execute(
+                select(CaseRow.number, UnitRow.kind)
+                .join(UnitRow, UnitRow.id == CaseRow.lead_unit_id)
+                .where(CaseRow.state.in_(("replied", "followed_up", "closed")))
+            ).all()
+        known = [(self._vectors[n], kind) for n, kind in rows if n in self._vectors]
+        history = None
+        if len(known) >= MIN_HISTORY:
+            history = KindModel.from_vectors(np.stack([v for v, _ in known]),
+                                             [k for _, k in known])  # fmt: skip
+        return Router(runtime.directory(self.settings), Catalogue.default(), self.codes, history)
 
     @cached_property
     def case_index(self):
@@ -91,19 +113,19 @@ class Services:
 
     def indexed_cases(self):
         """The similar-case index, with every case stored since the last call added (cases
-        filed by other workers included)."""
+        filed by other workers included). The first call encodes the newest ``MAX_INDEXED``
+        cases, in this worker."""
         index = self.case_index
         with self._lock, self.session() as session:
-            rows = session.execute(
-                select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body, CaseRow.received_at)
-                .where(CaseRow.id > self._indexed_case)
-                .order_by(CaseRow.id)
-            ).all()
+            query = (select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body,
+                            CaseRow.received_at).where(CaseRow.id > self._indexed_case)
+                     .order_by(CaseRow.id.desc()).limit(MAX_INDEXED))  # fmt: skip
+            rows = session.execute(query).all()[::-1]
             if rows:
-                index.add(
-                    [r.number for r in rows],
-                    [f"{r.title} {r.body}" for r in rows],
-                    [r.received_at for r in rows],
-                )
+                texts = [f"{r.title} {r.body}" for r in rows]
+                vectors = self.encoder.encode_queries([normalize_text(t) for t in texts])
+                numbers = [r.number for r in rows]
+                index.add(numbers, texts, [r.received_at for r in rows], vectors)
+                self._vectors.update(zip(numbers, vectors, strict=True))
                 self._indexed_case = rows[-1].id
         return index

@@ -207,3 +207,24 @@ def test_open311_lists_services_takes_a_request_and_reports_its_status(app):
         ).status_code
         == 400
     )
+
+
+def test_the_router_learns_the_centres_practice_from_answered_cases(settings, demo_kb_dir):
+    from sqlalchemy import func, select
+
+    from hotline.demo import demo_case_rows, seed_cases
+    from hotline.services import MIN_HISTORY, Services
+    from hotline.tables import CaseRow
+    from router.cases import local_now
+
+    engine = make_engine(settings.db_url)
+    prepare_database(engine)
+    with session_scope(engine) as s:
+        seed_cases(s, local_now(), {"clock": local_now})
+        answered = s.scalar(select(func.count()).where(
+            CaseRow.state.in_(("replied", "followed_up", "closed")),
+            CaseRow.lead_unit_id.is_not(None)))  # fmt: skip
+    assert answered >= MIN_HISTORY
+    services = Services(settings, engine)
+    assert services.router.history.n == answered
+    assert len(services.case_index) == len(demo_case_rows())  # every case searchable
