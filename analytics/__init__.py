@@ -1,0 +1,1 @@
+"""Appeal analytics: hot topics (热点问题), spikes, trends and department performance."""
