@@ -249,6 +249,56 @@ def route(
     typer.echo(f"{len(out_rows)} appeals routed")
 
 
+@app.command()
+def topics(
+    inp: Path = typer.Option(
+        ..., "--in", help="CSV with id, title, body, time (user, likes optional)"
+    ),
+    start: str = typer.Option(
+        None, "--from", help="first day YYYY-MM-DD (default: 30 days before --to)"
+    ),
+    end: str = typer.Option(None, "--to", help="last day YYYY-MM-DD (default: the newest appeal)"),
+    top: int = typer.Option(10, min=1, max=100, help="how many issues to list"),
+    out: Path = typer.Option(None, help="also write the briefing to this Markdown file"),
+) -> None:
+    """Print the hot-topic briefing (热点问题) of appeals in a date range."""
+    from datetime import date, datetime, time, timedelta
+
+    from analytics.topics import Appeal, briefing, hot_topics
+
+    rows = _read_appeals(inp, ["id", "time"])
+    appeals = []
+    for line, row in rows:
+        try:
+            when = datetime.fromisoformat(row["time"].strip())
+        except ValueError:
+            _fail(f"{inp} line {line}: time {row['time']!r} is not a date-time (YYYY-MM-DD HH:MM)")
+        likes = row.get("likes", "").strip()
+        votes = int(likes) if likes.isdigit() else 0
+        appeals.append(
+            Appeal(row["id"], row["title"], row["body"], when, row.get("user", ""), votes)
+        )
+    try:
+        last = date.fromisoformat(end) if end else max(a.time for a in appeals).date()
+        first = date.fromisoformat(start) if start else last - timedelta(days=29)
+    except ValueError:
+        _fail("--from and --to must be dates YYYY-MM-DD")
+    if first > last:
+        _fail(f"--from {first} is after --to {last}")
+    chosen = [a for a in appeals if first <= a.time.date() <= last]
+    if not chosen:
+        _fail(f"no appeals between {first} and {last} in {inp}")
+    encoder = _encoder(get_settings())
+    vectors = encoder.encode_queries([a.text for a in chosen])
+    found = hot_topics(chosen, vectors, end=datetime.combine(last, time.max), top=top)
+    text = briefing(found, datetime.combine(first, time()), datetime.combine(last, time()))
+    if out:
+        from hotline.csvio import write_text
+
+        write_text(out, text)
+    typer.echo(text)
+
+
 kb_app = typer.Typer(help="The FAQ knowledge base: import, search, export, calibrate.")
 app.add_typer(kb_app, name="kb")
 

@@ -27,7 +27,7 @@ def run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.C
 
 COMMANDS = [[], ["serve"], ["prepare"], ["eval"], ["train"], ["classify"], ["route"],
             ["kb", "import"], ["kb", "search"], ["kb", "export"], ["kb", "calibrate"],
-            ["kb", "delete"]]  # fmt: skip
+            ["kb", "delete"], ["topics"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -292,3 +292,47 @@ def test_an_unknown_time_zone_is_a_clear_error(tmp_path):
         "prepare", env={"HOTLINE_TIMEZONE": "Mars/Olympus", "HOTLINE_DATA_DIR": str(tmp_path)}
     )
     assert out.returncode != 0 and "unknown time zone 'Mars/Olympus'" in out.stderr
+
+
+TOPIC_ROWS = [
+    (
+        "1",
+        "金色家园电梯坏了",
+        "东湖区金色家园小区8栋电梯坏了一周没人修，老人下不了楼",
+        "2026-11-20 09:00",
+    ),
+    (
+        "2",
+        "金色家园电梯又坏了",
+        "金色家园小区8栋电梯又坏了，物业说等配件，一直不修",
+        "2026-11-22 10:00",
+    ),
+    (
+        "3",
+        "金色家园电梯故障",
+        "金色家园8栋电梯故障好几天了，物业不管，请帮忙催修",
+        "2026-11-25 11:00",
+    ),
+    ("4", "社保卡补办", "我的社保卡丢了，想问怎么补办", "2026-11-24 09:00"),
+    ("5", "路灯不亮", "西山区枫林路路灯晚上不亮，走夜路很危险", "2026-11-23 20:00"),
+]
+
+
+def test_topics_prints_the_briefing_of_a_date_range(tmp_path, cache_dir):
+    appeals = tmp_path / "appeals.csv"
+    with appeals.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([("id", "title", "body", "time"), *TOPIC_ROWS])
+    env = {"HOTLINE_CACHE_DIR": str(cache_dir)}
+    out = run("topics", "--in", str(appeals), "--from", "2026-11-01", "--to", "2026-11-30",
+              "--out", str(tmp_path / "brief.md"), env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "# 热点问题 2026-11-01 至 2026-11-30" in out.stdout
+    assert "## 1." in out.stdout and "诉求 3 件" in out.stdout and "金色家园" in out.stdout
+    assert (tmp_path / "brief.md").read_text("utf-8").strip() == out.stdout.strip()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,title,body,time\n1,a,b,yesterday\n", encoding="utf-8")
+    out = run("topics", "--in", str(bad), env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith(
+        "line 2: time 'yesterday' is not a date-time (YYYY-MM-DD HH:MM)"
+    )
