@@ -408,18 +408,6 @@
       out.push(box("督办", `<div class="row"><input type="text" id="escalate-note" placeholder="督办意见，例如：请于今日内答复">
         <button class="btn sm danger" type="button" data-act="escalate">督办</button></div>`));
     }
-    if (c.state === "replied" && IS_AGENT) {
-      out.push(box("回访", `<textarea id="follow-note" rows="2" placeholder="回访情况（必填），例如：已电话回访，来电人知悉办理结果"></textarea>
-        <div class="row" style="justify-content:flex-end;margin-top:8px"><button class="btn sm primary" type="button" data-act="follow_up">完成回访</button></div>`));
-    }
-    if (["replied", "followed_up", "closed"].includes(c.state) && IS_AGENT && !task) {
-      out.push(box("记录来电人评价（回访时）", `<div class="row"><select id="rate-level" style="width:140px">${CaseKit.DATA.levels.map((l, i) => `<option value="${i + 1}">${l}</option>`).join("")}</select>
-        <input type="text" id="rate-note" placeholder="评价说明"><button class="btn sm" type="button" data-act="rate">记录评价</button></div>`));
-    }
-    if (c.state === "followed_up") {
-      out.push(box("办结", `<div class="row"><input type="text" id="close-note" placeholder="办结说明（可不填）">
-        <button class="btn sm primary" type="button" data-act="close">办结</button></div>`));
-    }
     if (task === "待核实") {
       out.push(box('差评核实 <span class="badge violet">待核实</span>', `<textarea id="verify-note" rows="2" placeholder="核实情况，例如：电话核实来电人，电梯仍未修复"></textarea>
         <div class="row" style="justify-content:flex-end;margin-top:8px"><button class="btn sm" type="button" data-act="verify_rating" data-approve="false">不属实，提交审核</button>
@@ -434,6 +422,18 @@
       out.push(box('差评申诉审核 <span class="badge violet">申诉待审核</span>', `<input type="text" id="review-note" placeholder="审核意见">
         <div class="row" style="justify-content:flex-end;margin-top:8px"><button class="btn sm" type="button" data-act="review_dispute" data-approve="false">申诉不成立，继续整改</button>
         <button class="btn sm primary" type="button" data-act="review_dispute" data-approve="true">申诉成立，撤销差评</button></div>`));
+    }
+    if (c.state === "replied" && IS_AGENT) {
+      out.push(box("回访", `<textarea id="follow-note" rows="2" placeholder="回访情况（必填），例如：已电话回访，来电人知悉办理结果"></textarea>
+        <div class="row" style="justify-content:flex-end;margin-top:8px"><button class="btn sm primary" type="button" data-act="follow_up">完成回访</button></div>`));
+    }
+    if (["replied", "followed_up", "closed"].includes(c.state) && IS_AGENT && !task) {
+      out.push(box("记录来电人评价（回访时）", `<div class="row"><select id="rate-level" style="width:140px">${CaseKit.DATA.levels.map((l, i) => `<option value="${i + 1}">${l}</option>`).join("")}</select>
+        <input type="text" id="rate-note" placeholder="评价说明"><button class="btn sm" type="button" data-act="rate">记录评价</button></div>`));
+    }
+    if (c.state === "followed_up") {
+      out.push(box("办结", `<div class="row"><input type="text" id="close-note" placeholder="办结说明（可不填）">
+        <button class="btn sm primary" type="button" data-act="close">办结</button></div>`));
     }
     if (!out.length) {
       const why = H.WITH_UNIT.includes(c.state) ? `${esc(c.lead_unit)} 正在办理，时限内无需坐席处理。` : "当前没有需要您处理的操作。";

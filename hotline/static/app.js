@@ -63,8 +63,9 @@ const H = (() => {
     const t = document.createElement("div");
     t.className = `toast ${kind}`;
     t.setAttribute("role", kind === "error" ? "alert" : "status");
-    const head = { error: "操作未成功", ok: "已完成", info: "提示" }[kind] || "";
+    const head = { error: "操作未成功", ok: "✓", info: "提示" }[kind] || "";
     t.innerHTML = `<b>${esc(head)}</b>　${esc(message)}`;
+    t.addEventListener("click", () => t.remove());
     box.appendChild(t);
     setTimeout(() => t.remove(), ms);
   }

@@ -28,7 +28,8 @@ const CaseKit = (() => {
       ["诉求类型", c.appeal_type || "—"],
       ["承办单位", c.lead_unit || "尚未派单"],
       ["办理时限", c.due_at ? `${fmt(c.due_at, true)}` : "—",
-        c.due_at ? `<span class="due ${c.overdue ? "late" : due.cls}">${esc(due.text)}</span>` : ""],
+        c.due_at && H.WITH_UNIT.includes(c.state)
+          ? `<span class="due ${c.overdue ? "late" : due.cls}">${esc(due.text)}</span>` : ""],
     ];
     if (c.extension_days) rows.push(["已延期", `${c.extension_days} 个工作日`]);
     if (c.round > 1) rows.push(["办理轮次", `第 ${c.round} 轮（整改）`]);
@@ -44,6 +45,11 @@ const CaseKit = (() => {
     </div>`;
   }
 
+  function who(e) {
+    const role = DATA.roles?.[e.role] || e.role;
+    return e.actor === role ? role : `${e.actor}（${role}）`;
+  }
+
   function timeline(events) {
     if (!events || !events.length) return '<div class="empty">暂无记录</div>';
     const items = [...events].reverse().map((e) => {
@@ -52,7 +58,7 @@ const CaseKit = (() => {
         ? `<span class="faint small">${esc(DATA.states?.[e.from_state] || e.from_state)} → ${esc(DATA.states?.[e.to_state] || e.to_state)}</span>` : "";
       const bad = /rate|verify|dispute|escalate|remind|return/.test(e.action) ? "bad" : "";
       return `<li class="${bad}"><div class="row between"><span class="what">${esc(label)}</span><span class="when">${esc(fmt(e.at))}</span></div>
-        <div class="small muted">${esc(e.actor)}（${esc(DATA.roles?.[e.role] || e.role)}） ${move}</div>
+        <div class="small muted">${esc(who(e))} ${move}</div>
         ${e.note ? `<div class="note small">${esc(e.note)}</div>` : ""}</li>`;
     });
     return `<ul class="timeline">${items.join("")}</ul>`;
@@ -68,7 +74,7 @@ const CaseKit = (() => {
     try {
       const out = await api("POST", `/api/v1/cases/${encodeURIComponent(c.number)}/actions/${action}`,
         { ...body, expected_version: c.version }, { quiet: true });
-      H.toast(okText || `${DATA.actions?.[action] || action}：已完成`, "ok", 3000);
+      H.toast(okText || `${DATA.actions?.[action] || action}已完成`, "ok", 3000);
       if (done) done(out);
       return out;
     } catch (e) {

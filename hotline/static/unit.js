@@ -117,6 +117,7 @@
         ${CaseKit.timeline(c.events)}
       </div>`;
     $$("[data-act]", p).forEach((b) => b.addEventListener("click", () => act(b.dataset.act)));
+    p.scrollTop = 0;
   }
 
   const val = (sel) => ($(sel)?.value || "").trim();
