@@ -74,7 +74,7 @@ def encoder_section(data_dir: Path, settings) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("encoder", "classifier", "kb", "similar", "routing", "load")
+SECTIONS = ("encoder", "classifier", "kb", "similar", "routing", "analytics", "load")
 
 
 def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
@@ -103,4 +103,8 @@ def run_all(data_dir: Path, settings, only: list[str] | None = None) -> str:
             parts.append(similar_section(data_dir, encoder))
         elif name == "routing":
             parts.append(routing_section(data_dir, encoder))
+        elif name == "analytics":
+            from eval.analytics_eval import analytics_section
+
+            parts.append(analytics_section(data_dir, encoder))
     return "\n".join(parts)
