@@ -2,8 +2,7 @@
 each with a short label, a place, a time range and a heat index; printed like a 12345 briefing.
 
 Grouping: average linkage over each appeal's ``NEIGHBOURS`` nearest (e5 cosine): groups merge
-while their appeals are on average at least ``threshold`` alike, span at most ``window_days`` and
-do not name different places.
+while their appeals are on average at least ``threshold`` alike and do not name different places.
 
 Heat (热度), explained for readers of the briefing:
     heat = 10 * (ln(1 + appeals) + 0.5 * ln(1 + citizens) + 0.3 * ln(1 + votes))
@@ -32,7 +31,6 @@ from kb.similar import places, same_place
 
 THRESHOLD = 0.92  # chosen on the demo cases' repeated complaints (see the issue note)
 NEIGHBOURS = 15
-WINDOW_DAYS = 30
 MIN_APPEALS = 2
 RECENCY_DAYS = 7.0
 
@@ -67,12 +65,13 @@ class Topic:
 
 
 def group(appeals: list[Appeal], vectors: np.ndarray, *, threshold: float = THRESHOLD,
-          window_days: int = WINDOW_DAYS) -> list[list[int]]:  # fmt: skip
+          window_days: int | None = None) -> list[list[int]]:  # fmt: skip
     """Positions of ``appeals`` grouped into issues (largest first); singletons included.
 
     Average linkage over the nearest-neighbour pairs, most similar first: two groups merge only
-    when their appeals are similar on average (not through a chain of look-alikes), filed within
-    ``window_days`` and not naming different places.
+    when their appeals are similar on average (not through a chain of look-alikes), do not name
+    different places and, if ``window_days`` is given, span at most that many days (a briefing
+    already bounds the time: one matter that lasts six weeks is one issue).
     """
     n = len(appeals)
     if n == 0:
@@ -103,7 +102,10 @@ def group(appeals: list[Appeal], vectors: np.ndarray, *, threshold: float = THRE
             continue
         if float(total[a] @ total[b]) / (size[a] * size[b]) < threshold:
             continue  # similar pair, dissimilar groups
-        if (max(last[a], last[b]) - min(first[a], first[b])).days > window_days:
+        if (
+            window_days is not None
+            and (max(last[a], last[b]) - min(first[a], first[b])).days > window_days
+        ):
             continue
         if named[a] and named[b] and not same_place(named[a], named[b]):
             continue

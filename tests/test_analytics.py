@@ -50,12 +50,13 @@ def test_the_same_matter_at_the_same_place_is_one_hot_topic_and_ranks_by_heat():
     assert "13800001111" not in text  # examples are masked
 
 
-def test_appeals_months_apart_are_not_one_topic():
+def test_a_span_limit_keeps_appeals_months_apart_apart():
     appeals = [
         _appeal(0, "路灯不亮", "湖滨路路灯不亮", 90),
         _appeal(1, "路灯不亮", "湖滨路路灯不亮", 1),
     ]
-    assert len(group(appeals, _vectors([3, 3]))) == 2
+    assert len(group(appeals, _vectors([3, 3]))) == 1  # the briefing's window bounds the time
+    assert len(group(appeals, _vectors([3, 3]), window_days=30)) == 2
 
 
 def _series(days: int, per_day: dict[int, int]) -> Counter:
