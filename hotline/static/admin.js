@@ -7,6 +7,7 @@
   const LEVEL = { city: "市级", district: "区级", street: "街道/乡镇", company: "公共企业" };
   const loaded = {};
   let units = [];
+  const me = document.querySelector(".me")?.dataset.username;
 
   $$("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
   function show(tab) {
@@ -130,7 +131,7 @@
       <td class="mono">${esc(u.username)}</td><td>${esc(u.display_name)}</td><td><span class="badge blue">${esc(ROLES[u.role] || u.role)}</span></td>
       <td class="small">${u.unit_id ? esc(name[u.unit_id] || u.unit_id) : '<span class="faint">—</span>'}</td>
       <td>${u.active ? '<span class="badge green">启用</span>' : '<span class="badge">已停用</span>'}</td>
-      <td><button class="btn sm ${u.active ? "danger" : ""}" type="button" data-user="${u.id}" data-active="${u.active}">${u.active ? "停用" : "启用"}</button></td></tr>`).join("");
+      <td>${u.username === me ? '<span class="small faint">当前账号</span>' : `<button class="btn sm ${u.active ? "danger" : ""}" type="button" data-user="${u.id}" data-active="${u.active}">${u.active ? "停用" : "启用"}</button>`}</td></tr>`).join("");
     $$("[data-user]").forEach((b) => b.addEventListener("click", async () => {
       try {
         await api("PATCH", `/api/v1/users/${b.dataset.user}`, { active: b.dataset.active !== "true" });

@@ -94,7 +94,6 @@
       <div class="t">${esc(c.title || c.body.slice(0, 24))}</div>
       <div class="m"><span class="mono">${esc(c.number)}</span>${H.stateBadge(c)}${H.urgencyBadge(c.urgency)}
         ${c.overdue ? '<span class="badge red">超期</span>' : ""}${c.escalated ? '<span class="badge redsoft">督办</span>' : ""}
-        ${c.state === "return_requested" ? '<span class="badge orange">待审核退回</span>' : ""}
         ${c.extension_asked ? `<span class="badge orange">延期 ${c.extension_asked} 天</span>` : ""}
         ${c.rectification ? `<span class="badge violet">${esc(c.rectification)}</span>` : ""}</div>
       <div class="m">${c.lead_unit ? esc(c.lead_unit) : `受理 ${esc(fmt(c.received_at))}`} ${H.dueHtml(c)}</div>
@@ -515,7 +514,7 @@
     if (v.state === "waiting" && IS_AGENT) buttons.push('<button class="btn sm primary" type="button" id="claim">接入会话</button>');
     if (v.state === "agent" && IS_AGENT) buttons.push('<button class="btn sm" type="button" id="to-case">转为工单</button><button class="btn sm danger" type="button" id="close-chat">结束会话</button>');
     if (v.case_number) buttons.push(`<button class="btn sm ghost" type="button" id="open-chat-case">工单 ${esc(v.case_number)}</button>`);
-    return `<h2>会话 #${v.chat_id}</h2>${badge}<span class="small muted">${esc(REASONS[v.handoff_reason] || "")}</span><span class="grow"></span>${buttons.join("")}`;
+    return `<h2>会话 #${v.chat_id}</h2>${badge}<span class="small muted why">${esc(REASONS[v.handoff_reason] || "")}</span><span class="grow"></span>${buttons.join("")}`;
   }
 
   function renderChat(v) {
