@@ -110,6 +110,7 @@ class ActionIn(BaseModel):
     days: int = Field(default=0, ge=0, le=30)
     approve: bool = True
     master: str = Field(default="", max_length=20)
+    code: str = Field(default="", max_length=16)  # dispatch: the code the agent confirmed
     level: int = Field(default=0, ge=0, le=5)
     expected_version: int | None = None
 
@@ -293,9 +294,11 @@ def act_on_case(
         if action == "answer":
             desk.answer(actor, number, body.text, **kw)
         elif action == "dispatch":
-            desk.dispatch(
-                actor, number, body.unit_id, assisting=tuple(body.assisting), reason=body.note, **kw
-            )
+            if body.code and body.code not in services.codes:
+                raise HTTPException(422, f"code: {body.code!r} is not in the code standard")
+            assisting = tuple(body.assisting)
+            desk.dispatch(actor, number, body.unit_id, assisting=assisting, reason=body.note,
+                          code=body.code, **kw)  # fmt: skip
         elif action in (
             "request_return",
             "approve_return",

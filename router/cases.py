@@ -269,8 +269,10 @@ class CaseDesk:
         *,
         assisting: tuple[str, ...] = (),
         reason: str = "",
+        code: str = "",
         **kw,
     ) -> CaseRow:
+        """Send the case to ``unit_id``; ``code``, when given, is the code the agent confirmed."""
         lead = self._unit(unit_id)
         for other in assisting:
             self._unit(other)
@@ -279,6 +281,7 @@ class CaseDesk:
         def apply(case: CaseRow) -> None:
             case.lead_unit_id, case.assisting_unit_ids = lead.id, ";".join(assisting)
             case.route_reason, case.dispatched_at = reason, now
+            case.code = code or case.code
             case.return_by = self.calendar.add_working_days(now, RETURN_DAYS)
             case.due_at, case.due_rule = due_time(
                 now,

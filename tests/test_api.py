@@ -81,9 +81,13 @@ def test_an_appeal_goes_from_agent_to_unit_to_caller_rating(app):
     ).json()
     number, access = created["number"], created["access_code"]
     path = f"/api/v1/cases/{number}/actions"
+    bad_code = agent.post(f"{path}/dispatch", json={"unit_id": "D-DH-ZJ", "code": "9999"})
+    assert bad_code.status_code == 422 and "9999" in bad_code.json()["detail"]
     case = agent.post(
-        f"{path}/dispatch", json={"unit_id": "D-DH-ZJ", "note": hints["unit"]["reason"]}
+        f"{path}/dispatch",
+        json={"unit_id": "D-DH-ZJ", "note": hints["unit"]["reason"], "code": "0102"},
     ).json()
+    assert case["code"] == "0102" and case["code_name"]
     assert case["state"] == "dispatched" and case["lead_unit"] == "示例市东湖区住房和城乡建设局"
     assert other_unit.get(f"/api/v1/cases/{number}").status_code == 403
     assert other_unit.get("/api/v1/cases").json()["total"] == 0
