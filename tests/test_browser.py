@@ -255,13 +255,13 @@ def test_caller_agent_unit_and_rating_in_the_browser(server, browser, shots):
     unit = Person(browser, server, "dh-zj")
     inbox = unit.page
     inbox.click(f"#list [data-case='{number}']")
+    expect(inbox.locator("#panel")).to_contain_text("申请退回")
+    unit.shot(shots / "unit.png")
     inbox.click("[data-act=accept]")
     expect(inbox.locator("#panel .case-head")).to_contain_text("已签收")
     inbox.fill("#reply-text", "已约谈物业公司，3号楼电梯已于今日修复并通过检验。")
     inbox.click("[data-act=reply]")
     expect(inbox.locator("#panel .case-head")).to_contain_text("已答复待回访")
-    inbox.click("#filters [data-f=all]")
-    unit.shot(shots / "unit.png")
 
     # The caller looks the case up and rates it 不满意.
     track = caller.go("/track")

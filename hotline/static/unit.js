@@ -73,7 +73,7 @@
   function actions(c) {
     const out = [];
     if (c.state === "dispatched") {
-      out.push(box("签收", `<div class="row between"><span class="small muted">签收后开始计算办理时限内的进度；不属于本单位职责的请申请退回。</span>
+      out.push(box("签收", `<div class="row between"><span class="small muted">签收表示本单位接手办理；不属于本单位职责的，请在派单后 2 个工作日内申请退回。</span>
         <button class="btn primary" type="button" data-act="accept">签收</button></div>`));
       out.push(box("申请退回", `<textarea id="return-note" rows="2" placeholder="退回理由（必填），例如：该事项属于××职责，建议改派××"></textarea>
         <div class="row" style="justify-content:flex-end;margin-top:8px"><button class="btn sm danger" type="button" data-act="request_return">申请退回</button></div>`));
