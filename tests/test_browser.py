@@ -234,8 +234,10 @@ def test_caller_agent_unit_and_rating_in_the_browser(server, browser, shots):
     expect(console.locator("#side")).to_contain_text("建议承办单位")
     if console.locator("#dispatch-unit").input_value() != "D-DH-ZJ":
         console.select_option("#dispatch-unit", "D-DH-ZJ")
+    assert console.locator("#dispatch-code").input_value()  # the suggested code, confirmed
     console.click("[data-act=dispatch]")
     expect(console.locator("#view-case .case-head")).to_contain_text("已派单待签收")
+    expect(console.locator("#view-case .facts")).not_to_contain_text("未分类")
     expect(console.locator("#view-case")).to_contain_text("示例市东湖区住房和城乡建设局")
 
     # Typing a new case shows the suggestions live (not saved).

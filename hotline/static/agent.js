@@ -161,7 +161,7 @@
 
   // -- suggestions ---------------------------------------------------------------------------
   function confBars(s, mode) {
-    const code = mode === "new" ? $("#new-case").code.value : current?.code;
+    const code = mode === "new" ? $("#new-case").code.value : $("#dispatch-code")?.value || current?.code;
     return s.top3.map((g, i) => `<div class="conf ${i === 0 ? "first" : ""} ${g.code === code ? "picked" : ""}" data-code="${esc(g.code)}" title="点击采纳该分类">
       <div class="lbl"><span><span class="mono faint">${esc(g.code)}</span> ${esc(g.name)}</span><span>${Math.round(g.confidence * 100)}%</span></div>
       <div class="bar"><i style="width:${Math.max(2, Math.round(g.confidence * 100))}%"></i></div></div>`).join("");
@@ -203,9 +203,12 @@
 
     const box = $("#side");
     $$("[data-code]", box).forEach((el) => el.addEventListener("click", () => {
-      if (mode !== "new") return;
-      $("#new-case").code.value = el.dataset.code;
-      picked.code = true;
+      if (mode === "new") {
+        $("#new-case").code.value = el.dataset.code;
+        picked.code = true;
+      } else if ($("#dispatch-code")) {
+        $("#dispatch-code").value = el.dataset.code;
+      } else return;
       renderSuggestions(s, mode);
     }));
     $$("[data-open]", box).forEach((el) => el.addEventListener("click", () => openCase(el.dataset.open)));
@@ -367,6 +370,7 @@
     const u = caseHints.unit;
     guess.innerHTML = `<div class="small muted">建议承办单位</div><div class="name">${esc(u.unit_name)}</div><div class="reason">${esc(u.reason)}</div>`;
     if (u.unit_id) $("#dispatch-unit").value = u.unit_id;
+    if (!$("#dispatch-code").value) $("#dispatch-code").value = caseHints.code.code;
     $("#dispatch-note").value = u.reason;
   }
 
@@ -380,6 +384,7 @@
     if (c.state === "received") {
       out.push(box("派单", `<div class="unit-guess" id="dispatch-guess" style="margin-bottom:8px">${IS_AGENT ? '<span class="spinner"></span> 正在计算建议承办单位……' : esc(c.route_reason || "请选择承办单位")}</div>
         <div class="stack"><label class="field"><span>承办单位</span><select id="dispatch-unit"><option value="">— 请选择 —</option>${CaseKit.unitOptions(units, "")}</select></label>
+        <label class="field"><span>诉求分类（派单时确认，可点右侧分类采纳）</span><input type="text" id="dispatch-code" maxlength="16" class="mono" value="${esc(c.code)}"></label>
         <label class="field"><span>派单说明（派单理由）</span><input type="text" id="dispatch-note" maxlength="5000"></label>
         <div class="row" style="justify-content:flex-end"><button class="btn primary" type="button" data-act="dispatch">派单</button></div></div>`));
       if (IS_AGENT) {
@@ -470,7 +475,7 @@
       dispatch: () => {
         const unit = val("#dispatch-unit");
         if (!unit) { toast("请选择承办单位"); return null; }
-        return { unit_id: unit, note: val("#dispatch-note") };
+        return { unit_id: unit, note: val("#dispatch-note"), code: val("#dispatch-code") };
       },
       answer: () => (val("#case-answer") ? { text: val("#case-answer") } : (toast("请填写答复内容"), null)),
       merge: () => (val("#merge-master") ? { master: val("#merge-master"), note: "坐席合并重复件" } : (toast("请填写主工单号"), null)),
