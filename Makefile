@@ -14,12 +14,14 @@ test: $(STAMP) chromium
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-# The browser tests drive Debian's Chromium (no browser download); install it where missing.
+# The browser tests drive Debian's Chromium (no browser download), with CJK fonts for the
+# screenshots; install them where missing.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 chromium:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null \
-	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
-	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; fi; }
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; \
+	  else echo "browser tests need: sudo apt-get install $(BROWSER_PACKAGES)" >&2; fi; }
 
 # torch is installed first and pinned, so that pip takes the CPU build instead of a CUDA one.
 $(STAMP): pyproject.toml

@@ -91,6 +91,7 @@ class CaseOut(BaseModel):
     master: str | None
     round: int
     rectification: str | None
+    rated: bool  # the current round has a rating
     version: int
     events: list[EventOut] = []
 
@@ -190,6 +191,7 @@ def _case_out(
         master=master.number if master else None,
         round=case.round,
         rectification=ratings.TASK_STATES.get(task) if task else None,
+        rated=ratings.current_rating(services.desk(session), case) is not None,
         version=case.version,
     )
     if events:
@@ -227,10 +229,14 @@ def list_cases(
     unit_id: str | None = None,
     overdue: bool = False,
     escalated: bool = False,
+    rectification: bool = False,
+    order: Literal["newest", "due"] = "newest",
     page: int = Query(1, ge=1),
     size: int = Query(20, ge=1, le=100),
 ):
-    """Cases, newest first; unit staff see their unit's cases only, analysts masked texts."""
+    """Cases, newest first (or the nearest deadline first with ``order=due``); unit staff see
+    their unit's cases only, analysts masked texts. ``rectification``: only cases with a
+    rectification task still open."""
     if state and state not in STATES:
         raise HTTPException(422, f"state must be one of {', '.join(STATES)}")
     services = services_of(request)
@@ -250,13 +256,18 @@ def list_cases(
         query = query.where(CaseRow.state.in_(WITH_UNIT), CaseRow.due_at < services.now())
     if escalated:
         query = query.where(CaseRow.escalated_at.is_not(None), CaseRow.state.in_(WITH_UNIT))
+    if rectification:
+        open_tasks = select(RectificationRow.case_id).where(
+            RectificationRow.state.in_(("verifying", "rectifying", "disputed"))
+        )
+        query = query.where(CaseRow.id.in_(open_tasks))
+    if order == "due":  # open cases by deadline, the rest after them
+        ordering = (CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id)
+    else:
+        ordering = (CaseRow.received_at.desc(), CaseRow.id.desc())
     with services.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(
-            query.order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
-        )
+        rows = session.scalars(query.order_by(*ordering).offset((page - 1) * size).limit(size))
         items = [_case_out(services, session, c, user) for c in rows]
     return CasePage(total=total, page=page, size=size, items=items)
 

@@ -25,6 +25,7 @@ LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满�
 BAD = (4, 5)
 SATISFIED = (1, 2)
 SOURCES = {"caller": "citizen", "agent": "follow_up", "system": "default"}
+SOURCE_NAMES = {"citizen": "来电人评价", "follow_up": "回访评价", "default": "逾期默认"}
 # Rectification steps: the task states they start from and the roles that take them.
 TASK_ACTIONS = {
     "verify_rating": (("verifying",), ("agent", "supervisor")),
@@ -108,7 +109,7 @@ def rate(
         actor,
         number,
         "rate",
-        note=f"{LEVELS[level - 1]}（{rating.source}）"
+        note=f"{LEVELS[level - 1]}（{SOURCE_NAMES.get(rating.source, rating.source)}）"
         + (f"：{comment.strip()}" if comment.strip() else ""),
         apply=apply,
     )

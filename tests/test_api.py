@@ -106,7 +106,11 @@ def test_an_appeal_goes_from_agent_to_unit_to_caller_rating(app):
         "/api/v1/public/cases/rate", json={"number": number, "access_code": access, "level": 4}
     )
     assert rated.json()["rating"] == "不满意" and not rated.json()["can_rate"]
-    assert agent.get(f"/api/v1/cases/{number}").json()["rectification"] == "待核实"
+    seen = agent.get(f"/api/v1/cases/{number}").json()
+    assert seen["rectification"] == "待核实" and seen["rated"]
+    assert seen["events"][-1]["note"] == "不满意（来电人评价）"
+    tasks = agent.get("/api/v1/cases?rectification=true&order=due").json()
+    assert [c["number"] for c in tasks["items"]] == [number]
     analyst = client(app, "analyst01").get(f"/api/v1/cases/{number}").json()
     assert analyst["caller_phone"] == "" and "13800001234" not in str(analyst)
 
