@@ -41,24 +41,17 @@ def login(body: LoginIn, request: Request, response: Response):
     address = request.client.host if request.client else "unknown"
     try:
         with services.session() as session:
-            token, web, user = auth.login(
-                session, body.username, body.password, address, services.now()
-            )
-            out = LoginOut(
-                token=token,
-                csrf_token=web.csrf_token,
-                user=UserOut.model_validate(user, from_attributes=True),
-            )
+            found = auth.login(session, body.username, body.password, address, services.now())
     except auth.TooManyAttempts as exc:
         raise HTTPException(429, str(exc)) from None
-    except auth.AuthError as exc:
-        # the failed attempt was rolled back with the transaction: store it on its own
-        with services.session() as session:
-            try:
-                auth.login(session, body.username, body.password, address, services.now())
-            except auth.AuthError:
-                pass
-        raise HTTPException(401, str(exc)) from None
+    if found is None:  # the failed attempt is stored (the transaction committed)
+        raise HTTPException(401, "用户名或密码错误")
+    token, web, user = found
+    out = LoginOut(
+        token=token,
+        csrf_token=web.csrf_token,
+        user=UserOut.model_validate(user, from_attributes=True),
+    )
     response.set_cookie(
         COOKIE,
         token,

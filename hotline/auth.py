@@ -100,8 +100,9 @@ def _failures(session: Session, key: str, since: datetime) -> int:
 
 def login(
     session: Session, username: str, password: str, address: str, now: datetime
-) -> tuple[str, WebSession, UserRow]:
-    """A new session's token, the session and its user; AuthError or TooManyAttempts."""
+) -> tuple[str, WebSession, UserRow] | None:
+    """A new session's token, the session and its user; None for a wrong name or password (the
+    failure is recorded in ``session``: commit it); TooManyAttempts while locked out."""
     user_key, address_key = f"user:{username.strip().lower()}"[:128], f"addr:{address}"[:128]
     since = now - WINDOW
     if (
@@ -116,7 +117,7 @@ def login(
         ok = False
     if not ok:
         session.add_all([LoginAttempt(key=user_key, at=now), LoginAttempt(key=address_key, at=now)])
-        raise AuthError("用户名或密码错误")
+        return None
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == user_key))
     token = secrets.token_urlsafe(32)
     web = WebSession(
