@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hotline.api_cases import MAX_TEXT, Created, actor_of, services_of
 from hotline.auth import require
 from hotline.services import Services
-from hotline.tables import ChatMessage, ChatRow, UserRow
+from hotline.tables import CaseRow, ChatMessage, ChatRow, UserRow
 from router.cases import Actor
 
 api = APIRouter(prefix="/api/v1/chats", tags=["chat"])
@@ -88,8 +88,6 @@ def _caller_chat(session, chat_id: int, token: str | None) -> ChatRow:
 
 
 def _view(session, chat: ChatRow, after: int = 0) -> ChatView:
-    from hotline.tables import CaseRow
-
     rows = session.scalars(
         select(ChatMessage)
         .where(ChatMessage.chat_id == chat.id, ChatMessage.id > after)
