@@ -14,7 +14,7 @@ from classifier import mask_pii
 from hotline.auth import ROLE_NAMES, current_user, require
 from hotline.services import Services
 from hotline.suggest import Suggestions, suggest
-from hotline.tables import CaseRow, RectificationRow, UnitRow, UserRow
+from hotline.tables import CaseRow, ChatMessage, ChatRow, RectificationRow, UnitRow, UserRow
 from router import ratings
 from router.cases import CHANNELS, URGENCIES, Actor
 from router.lifecycle import ACTIONS as LIFECYCLE
@@ -45,6 +45,7 @@ class CaseIn(BaseModel):
     appeal_type: str = Field(default="", max_length=16)
     urgency: Literal[URGENCIES] = "normal"  # type: ignore[valid-type]
     complex_case: bool = False
+    chat_id: int | None = None  # the chat the agent turned into this case
 
 
 class Created(BaseModel):
@@ -216,7 +217,19 @@ def create_case(body: CaseIn, request: Request, user: UserRow = Depends(require(
     """An agent types up a call (or a web appeal) as a new case."""
     services = services_of(request)
     with services.session() as session:
-        case, code = services.desk(session).create(actor_of(user), **body.model_dump())
+        chat = session.get(ChatRow, body.chat_id) if body.chat_id is not None else None
+        if body.chat_id is not None and chat is None:
+            raise HTTPException(404, f"会话 {body.chat_id} 不存在")
+        if chat is not None and chat.case_id is not None:
+            raise HTTPException(409, f"会话 {body.chat_id} 已登记过工单")
+        fields = body.model_dump(exclude={"chat_id"})
+        case, code = services.desk(session).create(actor_of(user), **fields)
+        if chat is not None:  # the caller sees the number and access code in their chat
+            chat.case_id = case.id
+            note = (f"坐席已为您登记诉求，工单号 {case.number}，查询码 {code}。"
+                    "可凭工单号和查询码查看办理进度并评价。")  # fmt: skip
+            session.add(ChatMessage(chat_id=chat.id, sender="system", text=note,
+                                    at=services.now()))  # fmt: skip
         return Created(number=case.number, access_code=code, state=case.state)
 
 

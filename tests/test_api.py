@@ -236,3 +236,19 @@ def test_the_router_learns_the_centres_practice_from_answered_cases(settings, de
     services = Services(settings, engine)
     assert services.router.history.n == answered
     assert len(services.case_index) == len(demo_case_rows())  # every case searchable
+
+
+def test_an_agent_turns_a_chat_into_a_case_and_the_caller_sees_its_number(app):
+    caller, agent = TestClient(app), client(app, "agent01")
+    chat = caller.post("/api/v1/chats").json()
+    headers, url = {"X-Chat-Token": chat["token"]}, f"/api/v1/chats/{chat['chat_id']}"
+    caller.post(f"{url}/handoff", headers=headers)
+    agent.post(f"{url}/claim")
+    body = {"body": "楼上半夜装修噪音", "chat_id": chat["chat_id"]}
+    made = agent.post("/api/v1/cases", json=body)
+    assert made.status_code == 201
+    told = caller.get(f"{url}/messages", headers=headers).json()
+    assert told["case_number"] == made.json()["number"]
+    assert made.json()["access_code"] in told["messages"][-1]["text"]
+    assert agent.post("/api/v1/cases", json=body).status_code == 409  # one case per chat
+    assert agent.post("/api/v1/cases", json={**body, "chat_id": 99999}).status_code == 404

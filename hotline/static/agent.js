@@ -284,9 +284,12 @@
     return c;
   }
 
+  let fromChat = null;  // the chat being turned into a case, if any
+
   async function create() {
     const data = collect();
     if (!data) return null;
+    if (fromChat !== null) data.chat_id = fromChat;  // the caller sees the number in the chat
     const made = await api("POST", "/api/v1/cases", data);
     accessCodes[made.number] = made.access_code;
     toast(`工单 ${made.number} 已受理，查询码 ${made.access_code}（请告知来电人）`, "ok", 8000);
@@ -294,6 +297,7 @@
   }
 
   function resetNew() {
+    fromChat = null;
     form.reset();
     Object.keys(picked).forEach((k) => { picked[k] = false; });
     hints = null;
@@ -571,6 +575,7 @@
       const id = chat.chat_id;
       showNew();
       resetNew();
+      fromChat = id;
       form.body.value = said;
       form.channel.value = "chat";
       $("#from-chat").textContent = `来自会话 #${id}：已带入来电人在对话中的描述，请补充地点和联系方式。`;
