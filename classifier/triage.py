@@ -94,12 +94,12 @@ def urgency_of(text: str) -> tuple[str, str, str | None]:
     for pattern, service in _EMERGENCY:
         match = _first_unnegated(pattern, text)
         if match:
-            reason = f"「{match.group()}」: danger to life or safety, transfer to {service}"
+            reason = f"「{match.group()}」：可能危及人身安全，需转 {service}"
             return "emergency", reason, service
     match = _URGENT.search(text)
     if match:
-        return "urgent", f"「{match.group()}」: basic living needs or wages affected", None
-    return "normal", "no sign of danger or of basic needs cut off", None
+        return "urgent", f"「{match.group()}」：影响基本生活或工资发放", None
+    return "normal", "未发现危及人身安全或影响基本生活的情形", None
 
 
 def type_by_rules(text: str) -> tuple[str, str] | None:
@@ -132,12 +132,8 @@ def triage(
     rule = type_by_rules(text)
     if rule:
         appeal_type, why = rule
-        return Triage(appeal_type, None, f"rule {why}", urgency, urgency_reason, service)
+        return Triage(appeal_type, None, f"命中规则 {why}", urgency, urgency_reason, service)
     if type_model is not None and vector is not None:
         appeal_type, conf = type_model.predict(vector)[0]
-        return Triage(
-            appeal_type, conf, "closest type description", urgency, urgency_reason, service
-        )
-    return Triage(
-        "其他", None, "no rule matched and no model given", urgency, urgency_reason, service
-    )
+        return Triage(appeal_type, conf, "与该类型的描述最接近", urgency, urgency_reason, service)
+    return Triage("其他", None, "未命中规则", urgency, urgency_reason, service)

@@ -175,8 +175,8 @@
       <div class="small faint">完整路径：${esc(s.code.name)}</div></div>`);
     html.push(`<div class="sg"><h3>类型与紧急程度</h3>
       <div class="row wrap"><span class="badge blue">${esc(s.appeal_type)}</span><span class="badge u-${esc(s.urgency)}">${esc(H.URGENCY[s.urgency] || s.urgency)}</span></div>
-      <div class="reason">类型：${esc(CaseKit.reasonZh(s.type_reason))}</div>
-      <div class="reason" style="${urgent ? "color:var(--danger)" : ""}">紧急程度：${esc(CaseKit.reasonZh(s.urgency_reason))}</div>
+      <div class="reason">类型：${esc(s.type_reason)}</div>
+      <div class="reason" style="${urgent ? "color:var(--danger)" : ""}">紧急程度：${esc(s.urgency_reason)}</div>
       ${s.transfer_to ? `<div class="banner error" style="margin-top:8px">请立即转 ${esc(s.transfer_to)}，并同时受理</div>` : ""}</div>`);
     html.push(`<div class="sg"><h3>建议承办单位</h3><div class="unit-guess">
       <div class="name" id="suggested-unit">${esc(u.unit_name || "无法确定，请人工选择")}</div>

@@ -5,18 +5,6 @@ const CaseKit = (() => {
   const { api, esc, fmt } = H;
   const DATA = H.pageData();
 
-  /** The triage's reasons are written for logs; show them in Chinese. */
-  function reasonZh(text) {
-    if (!text) return "";
-    return String(text)
-      .replace(/^rule\s*/, "命中规则 ")
-      .replace("closest type description", "与该类型的描述最接近")
-      .replace("no rule matched and no model given", "未命中规则")
-      .replace("no sign of danger or of basic needs cut off", "未发现危及人身安全或影响基本生活的情形")
-      .replace(/:\s*danger to life or safety, transfer to (\d+)/, "：可能危及人身安全，需转 $1")
-      .replace(/:\s*basic living needs or wages affected/, "：影响基本生活或工资发放");
-  }
-
   function facts(c) {
     const due = H.due(c.due_at, H.WITH_UNIT.includes(c.state));
     const rows = [
@@ -99,5 +87,5 @@ const CaseKit = (() => {
         `<option value="${esc(u.id)}" ${u.id === selected ? "selected" : ""}>${esc(u.name)}（${esc(u.id)}）</option>`).join("")}</optgroup>`).join("");
   }
 
-  return { DATA, reasonZh, facts, head, timeline, act, unitOptions };
+  return { DATA, facts, head, timeline, act, unitOptions };
 })();
