@@ -139,7 +139,7 @@ def summary(request: Request, w=Depends(window), user: UserRow = Depends(allowed
         **{k: figures[k] for k in ("total", "replied", "on_time", "on_time_rate", "returns",
                                    "rated", "satisfied", "satisfaction", "bad")},
         "by_code": _keyed(figures["by_code"], lambda k: _code_name(services, k)),
-        "by_region": _keyed(by_region, lambda k: k),
+        "by_region": _keyed(by_region, lambda k: f"{k}（市级）" if k == directory.city() else k),
         "by_type": _keyed(figures["by_type"], lambda k: k or "未标注"),
         "by_channel": _keyed(figures["by_channel"], lambda k: CHANNEL_NAMES.get(k, k)),
         "by_day": [{"day": d, "count": n} for d, n in figures["by_day"]],
@@ -242,7 +242,7 @@ def spikes(request: Request, w=Depends(window), user: UserRow = Depends(allowed)
     return {
         "window": shown.model_dump(),
         "codes": found(by_code, code_label),
-        "regions": found(areas, lambda k: k),
+        "regions": found({k: v for k, v in areas.items() if k != UNASSIGNED}, lambda k: k),
     }
 
 

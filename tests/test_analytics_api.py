@@ -113,7 +113,8 @@ def test_unit_table_matches_a_hand_computation(seeded):
             if replied:
                 days = [((x.replied_at - (x.dispatched_at or x.received_at)).total_seconds()
                          / 86400) for x in replied]  # fmt: skip
-                assert row["median_days"] == pytest.approx(statistics.median(days), abs=0.06)
+                # to a tenth of a day, rounded for display
+                assert row["median_days"] == pytest.approx(statistics.median(days), abs=0.1)
             assert row["unit"] and row["region"]
 
 

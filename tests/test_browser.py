@@ -313,6 +313,19 @@ def test_caller_agent_unit_and_rating_in_the_browser(server, browser, shots):
     expect(analyst.page.locator("#case-rows")).to_contain_text("[手机号]")
     expect(analyst.page.locator("#case-rows")).not_to_contain_text("13800001234")
     analyst.shot(shots / "analyst.png")
+    # The dashboard with its charts drawn, in a window tall enough to show all of it.
+    dash = analyst.page
+    dash.set_viewport_size({"width": 1440, "height": 1900})
+    for chart in ("#c-trend", "#c-pie", "#c-code", "#c-region"):
+        expect(dash.locator(f"{chart} canvas")).to_have_count(1)
+    topic = dash.locator("#topics li[data-topic]").first
+    expect(topic).to_be_visible(timeout=60_000)
+    topic.click()  # drill down to the topic's cases, masked
+    expect(dash.locator("#drill-rows td.mono").first).to_be_visible()
+    expect(dash.locator("#drill-rows")).not_to_contain_text("13800001234")
+    dash.click("#drill-close")
+    dash.wait_for_timeout(600)  # the charts' entry animation
+    analyst.shot(shots / "dashboard.png")
     caller.go("/")
     caller.shot(shots / "home.png")
 

@@ -1,5 +1,6 @@
 """Indexes for the analyst dashboard: cases by receiving time and code (trends, code filters)
-and by lead unit and receiving time (unit performance, unit filter).
+and by lead unit and receiving time (unit performance, unit filter); ratings by time (the
+dashboard joins only the ratings given since a window's start).
 
 Revision ID: 0005
 Revises: 0004
@@ -19,8 +20,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_hotline_case_unit_received", "hotline_case", ["lead_unit_id", "received_at"]
     )
+    op.create_index("ix_rating_at", "rating", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rating_at", table_name="rating")
     op.drop_index("ix_hotline_case_unit_received", table_name="hotline_case")
     op.drop_index("ix_hotline_case_received_code", table_name="hotline_case")
