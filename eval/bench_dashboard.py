@@ -18,14 +18,13 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from eval.load_test import POSTGRES
+from eval.pg_schema import scratch_schema
 from hotline.db import make_engine, prepare_database, session_scope
 from hotline.demo import seed_users
 from hotline.settings import Settings
@@ -147,13 +146,7 @@ def measure(client: TestClient, path: str, params: dict, repeat: int) -> tuple[f
 
 
 def run(n: int, repeat: int) -> str:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES else "?"
-    url = f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema("bench") as url:
         now = local_now()
         seconds = generate(url, n, now)
         with tempfile.TemporaryDirectory() as data:
@@ -202,10 +195,6 @@ def run(n: int, repeat: int) -> str:
                 print(lines[-1], flush=True)
             client.close()
             return "\n".join(lines)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -25,16 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from importlib import resources
 from pathlib import Path
 
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, text
 
-POSTGRES = os.environ.get("HOTLINE_TEST_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")  # fmt: skip
+from eval.pg_schema import scratch_schema
+
 PASSWORD = "load-test-2026"
 
 
@@ -132,17 +130,11 @@ async def _scenario(base: str, kind: str, n: int, seconds: float, think: float) 
 
 def run(agents: int = 20, callers: int = 50, seconds: float = 60, agent_think: float = 1.0,
         caller_think: float = 2.0, workers: int = 2) -> str:  # fmt: skip
-    schema = f"load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES else "?"
-    url = f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
     port = _free_port()
     hotline = str(Path(sys.executable).parent / "hotline")
     server = None
-    try:
-        with tempfile.TemporaryDirectory() as data:
+    with scratch_schema("load") as url, tempfile.TemporaryDirectory() as data:
+        try:
             env = {**os.environ, "HOTLINE_DATA_DIR": data, "HOTLINE_DATABASE_URL": url,
                    "HOTLINE_DEMO_PASSWORD": PASSWORD, "HOTLINE_THREADS": "1",
                    "HOTLINE_TIMER_INTERVAL": "0"}  # fmt: skip
@@ -162,13 +154,10 @@ def run(agents: int = 20, callers: int = 50, seconds: float = 60, agent_think: f
             asyncio.run(_scenario(base, "callers", 4, 10, 0.2))
             a = asyncio.run(_scenario(base, "agents", agents, seconds, agent_think))
             c = asyncio.run(_scenario(base, "callers", callers, seconds, caller_think))
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        finally:
+            if server:
+                server.terminate()
+                server.wait(30)
     lines = [
         "## Load (PostgreSQL, 2 uvicorn workers, load generator on the same machine)",
         "",

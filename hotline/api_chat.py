@@ -87,6 +87,14 @@ def _caller_chat(session, chat_id: int, token: str | None) -> ChatRow:
     return chat
 
 
+def _chat(session, chat_id: int) -> ChatRow:
+    """A chat for staff, by its id (404 when there is none)."""
+    chat = session.get(ChatRow, chat_id)
+    if chat is None:
+        raise HTTPException(404, f"会话 {chat_id} 不存在")
+    return chat
+
+
 def _view(session, chat: ChatRow, after: int = 0) -> ChatView:
     rows = session.scalars(
         select(ChatMessage)
@@ -280,9 +288,7 @@ def chat_for_agent(
 ):
     services = services_of(request)
     with services.session() as session:
-        chat = session.get(ChatRow, chat_id)
-        if chat is None:
-            raise HTTPException(404, f"会话 {chat_id} 不存在")
+        chat = _chat(session, chat_id)
         return _view(session, chat)
 
 
@@ -291,9 +297,7 @@ def claim_chat(chat_id: int, request: Request, user: UserRow = Depends(require("
     """An agent takes a waiting chat; the conversation so far comes with it."""
     services = services_of(request)
     with services.session() as session:
-        chat = session.get(ChatRow, chat_id)
-        if chat is None:
-            raise HTTPException(404, f"会话 {chat_id} 不存在")
+        chat = _chat(session, chat_id)
         if chat.state != "waiting":
             raise HTTPException(409, f"会话 {chat_id} 已由其他坐席接入或已结束")
         chat.state, chat.agent_id = "agent", user.id
@@ -320,9 +324,7 @@ def agent_says(
 def close_chat(chat_id: int, request: Request, user: UserRow = Depends(require("agent"))):
     services = services_of(request)
     with services.session() as session:
-        chat = session.get(ChatRow, chat_id)
-        if chat is None:
-            raise HTTPException(404, f"会话 {chat_id} 不存在")
+        chat = _chat(session, chat_id)
         chat.state = "closed"
         _say(session, services, chat, "system", f"会话已由 {actor_of(user).name} 结束")
         session.flush()
