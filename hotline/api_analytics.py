@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from urllib.parse import quote
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -27,6 +28,7 @@ from analytics import trends
 from analytics.spikes import detect
 from analytics.topics import Appeal, hot_topics
 from classifier import mask_pii
+from hotline import case_vectors
 from hotline.api_cases import services_of
 from hotline.auth import require
 from hotline.services import Services
@@ -39,7 +41,8 @@ api = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 ROLES = ("analyst", "supervisor", "admin")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-MAX_TOPIC_CASES = 5_000  # newest cases of the window that hot topics group
+MAX_TOPIC_CASES = 100_000  # newest cases of the window that hot topics group
+ENCODE_NOW = 2_000  # cases without a stored vector that a topics call encodes itself
 EXPORT_LIMIT = 100_000
 CHANNEL_NAMES = {"phone": "电话", "chat": "在线咨询", "web": "网站", "open311": "Open311"}
 UNASSIGNED = "未派单"
@@ -166,29 +169,38 @@ def topics(
     top: int = Query(10, ge=1, le=50),
     user: UserRow = Depends(allowed),
 ) -> dict:
-    """Hot topics (热点问题) among the newest 5,000 cases of the window, hottest first."""
+    """Hot topics (热点问题) among the newest 100,000 cases of the window, hottest first.
+
+    Cases are grouped by their stored vectors. Those the timers have not encoded yet are
+    encoded now, the newest ``ENCODE_NOW`` of them; any older ones are left out and counted
+    in ``unindexed``."""
     services = services_of(request)
     shown, filters = w
     with services.session() as session:
-        rows = list(trends.iter_cases(session, filters, MAX_TOPIC_CASES))
-        callers = dict(
-            session.execute(
-                select(CaseRow.number, CaseRow.caller_phone).where(
-                    CaseRow.number.in_([r.number for r in rows])
-                )
-            ).all()
-        ) if rows else {}  # fmt: skip
+        rows = session.execute(
+            select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body,
+                   CaseRow.received_at, CaseRow.caller_phone)
+            .where(*filters.conditions())
+            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
+            .limit(MAX_TOPIC_CASES)
+        ).all()  # fmt: skip
+        dim = services.encoder.dim
+        stored = case_vectors.load(session, [r.id for r in rows], dim) if rows else {}
+    missing = [(r.id, r.title, r.body) for r in rows if r.id not in stored][:ENCODE_NOW]
+    if missing:
+        stored.update(zip([c[0] for c in missing], services.case_vectors(missing), strict=True))
+    kept = [r for r in rows if r.id in stored]
     appeals = [
-        Appeal(id=r.number, title=r.title, body=r.body, time=r.received_at,
-               user=callers.get(r.number, ""))
-        for r in rows
-    ]  # fmt: skip
-    vectors = services.case_vectors([a.id for a in appeals], [a.text for a in appeals])
+        Appeal(id=r.number, title=r.title, body=r.body, time=r.received_at, user=r.caller_phone)
+        for r in kept
+    ]
+    vectors = np.stack([stored[r.id] for r in kept]) if kept else np.zeros((0, dim), np.float32)
     found = hot_topics(appeals, vectors, end=filters.end, top=top) if appeals else []
     return {
         "window": shown.model_dump(),
         "cases": len(appeals),
-        "limited": len(appeals) >= MAX_TOPIC_CASES,
+        "limited": len(rows) >= MAX_TOPIC_CASES,
+        "unindexed": len(rows) - len(kept),
         "topics": [
             {
                 "rank": rank,

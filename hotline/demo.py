@@ -111,4 +111,3 @@ def _rate(desk: CaseDesk, number: str, row: dict[str, str], clock: _Clock) -> No
     if row.get("rating"):
         clock.now += timedelta(hours=5)
         ratings.rate(desk, Actor("来电人", "caller"), number, row["rating"])
-

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy import Engine
@@ -35,8 +36,11 @@ def rating_policy(settings: Settings) -> RatingPolicy:
     return RatingPolicy(default_after_days=settings.rating_default_days)
 
 
-def start_timers(engine: Engine, settings: Settings) -> threading.Event | None:
-    """Run the timers every ``timer_interval`` seconds in a daemon thread; set the returned
+def start_timers(
+    engine: Engine, settings: Settings, after_pass: Callable[[], object] | None = None
+) -> threading.Event | None:
+    """Run the timers every ``timer_interval`` seconds in a daemon thread, and ``after_pass``
+    after each pass this worker made (the lease holder's background work); set the returned
     event to stop them."""
     if not settings.timer_interval:
         return None
@@ -50,6 +54,8 @@ def start_timers(engine: Engine, settings: Settings) -> threading.Event | None:
                 run = run_timers(engine, holder, options, policy)
                 if run and any(vars(run).values()):
                     log.info("timers: %s", run)
+                if run is not None and after_pass is not None:
+                    after_pass()
             except Exception:  # a timer pass must never kill the server; the next one retries
                 log.exception("timer pass failed")
 

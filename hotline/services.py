@@ -13,8 +13,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from classifier import normalize_text
-from hotline import runtime
+from hotline import case_vectors, runtime
 from hotline.db import session_scope
 from hotline.settings import Settings
 from hotline.tables import CaseRow, UnitRow
@@ -22,6 +21,8 @@ from router.cases import CaseDesk
 
 MIN_HISTORY = 100  # answered cases before the router learns this centre's practice
 MAX_INDEXED = 20_000  # newest cases a worker indexes at its first suggestion
+FILL_LIMIT = 256  # case vectors the timers encode per pass (about 6 s on 2 cores)
+FILL_BATCH = 16
 
 
 class Services:
@@ -111,22 +112,26 @@ class Services:
 
         return CaseIndex(self.encoder)
 
-    def case_vectors(self, numbers: list[str], texts: list[str]) -> np.ndarray:
-        """e5 query vectors of these cases (``texts``: title + body), from the similar-case
-        index where it has them, the others encoded now and kept for the next call."""
-        with self._lock:
-            missing = [i for i, n in enumerate(numbers) if n not in self._vectors]
-            if missing:
-                vectors = self.encoder.encode_queries([normalize_text(texts[i]) for i in missing])
-                self._vectors.update(zip([numbers[i] for i in missing], vectors, strict=True))
-            if not numbers:
-                return np.zeros((0, 0), dtype=np.float32)
-            return np.stack([self._vectors[n] for n in numbers])
+    def case_vectors(self, cases: list[tuple[int, str, str]]) -> np.ndarray:
+        """Vectors of these cases (id, title, body): stored ones read, the others encoded now
+        and stored for every worker."""
+        with self._lock, self.session() as session:
+            return case_vectors.vectors_for(session, self.encoder, cases)
+
+    def fill_case_vectors(self, limit: int = FILL_LIMIT) -> int:
+        """Encode and store the vectors of up to ``limit`` of the newest cases without one (the
+        timers call this, so that intake never waits for the encoder); how many."""
+        with self.session() as session:
+            cases = case_vectors.missing(session, self.encoder.dim, limit)
+        for start in range(0, len(cases), FILL_BATCH):  # small batches: suggestions wait little
+            with self.session() as session:
+                case_vectors.vectors_for(session, self.encoder, cases[start : start + FILL_BATCH])
+        return len(cases)
 
     def indexed_cases(self):
         """The similar-case index, with every case stored since the last call added (cases
-        filed by other workers included). The first call encodes the newest ``MAX_INDEXED``
-        cases, in this worker."""
+        filed by other workers included). The first call reads, or encodes and stores, the
+        vectors of the newest ``MAX_INDEXED`` cases."""
         index = self.case_index
         with self._lock, self.session() as session:
             query = (select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body,
@@ -134,9 +139,11 @@ class Services:
                      .order_by(CaseRow.id.desc()).limit(MAX_INDEXED))  # fmt: skip
             rows = session.execute(query).all()[::-1]
             if rows:
-                texts = [f"{r.title} {r.body}" for r in rows]
-                vectors = self.encoder.encode_queries([normalize_text(t) for t in texts])
+                vectors = case_vectors.vectors_for(
+                    session, self.encoder, [(r.id, r.title, r.body) for r in rows]
+                )
                 numbers = [r.number for r in rows]
+                texts = [f"{r.title} {r.body}" for r in rows]
                 index.add(numbers, texts, [r.received_at for r in rows], vectors)
                 self._vectors.update(zip(numbers, vectors, strict=True))
                 self._indexed_case = rows[-1].id

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -97,6 +106,15 @@ class CaseRow(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)  # +1 each time it is reopened
     version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": version}
+
+
+class CaseVectorRow(Base):
+    """A case's e5 query vector (title + body), stored once so that similar cases, the router's
+    learned history and hot topics never encode the same case again (float16 bytes)."""
+
+    __tablename__ = "case_vector"
+    case_id: Mapped[int] = mapped_column(ForeignKey("hotline_case.id"), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CaseEvent(Base):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from analytics.trends import LEVEL1
 from classifier import find_pii
+from hotline import api_analytics
 from hotline.db import session_scope
 from hotline.demo import seed_cases
 from hotline.tables import CaseRow, RatingRow
@@ -171,7 +172,7 @@ def test_topics_and_spikes(seeded):
     c = client(seeded, "analyst01")
     w = _window(90)
     data = c.get("/api/v1/analytics/topics", params=w).json()
-    assert data["cases"] > 0 and data["topics"]
+    assert data["cases"] > 0 and data["topics"] and data["unindexed"] == 0
     first = data["topics"][0]
     assert first["rank"] == 1 and first["count"] >= 2 and len(first["numbers"]) == first["count"]
     assert not find_pii(first["description"] + "".join(first["examples"]))
@@ -179,3 +180,16 @@ def test_topics_and_spikes(seeded):
     assert set(spikes) == {"window", "codes", "regions"}
     for s in spikes["codes"] + spikes["regions"]:
         assert s["count"] >= 5 and "平时约" in s["reason"]
+
+
+def test_topics_encode_a_bounded_number_of_new_cases_and_count_the_rest(seeded, monkeypatch):
+    """Cases the timers have not encoded yet: a call encodes the newest ``ENCODE_NOW`` of them
+    and stores their vectors, so the next call covers more; the rest are counted, not lost."""
+    monkeypatch.setattr(api_analytics, "ENCODE_NOW", 40)
+    c = client(seeded, "analyst01")
+    w = _window(365)
+    first = c.get("/api/v1/analytics/topics", params=w).json()
+    total = first["cases"] + first["unindexed"]
+    assert first["cases"] == 40 and total > 200
+    second = c.get("/api/v1/analytics/topics", params=w).json()
+    assert second["cases"] == 80 and second["unindexed"] == total - 80
