@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,12 +28,23 @@ import faiss
 import numpy as np
 
 from classifier import mask_pii, segment
-from kb.similar import places, same_place
+from classifier.segment import tagged
+from kb.similar import GENERIC_PLACES, places, same_place
 
 THRESHOLD = 0.92  # chosen on the demo cases' repeated complaints (see the issue note)
 NEIGHBOURS = 15
 MIN_APPEALS = 2
 RECENCY_DAYS = 7.0
+EXACT_LIMIT = 20_000  # above this, neighbours come from an HNSW graph (99.9% of the pairs)
+WORD_SAMPLE = 5_000  # appeals whose words estimate how common a word is in a bigger window
+# Leading words a place pattern takes in that are no part of the name: time, position,
+# preposition, verb, adverb, conjunction, pronoun, particle (目前, 期间, 因, 位于, 影响...).
+NOT_NAME = {"t", "f", "p", "v", "vn", "d", "c", "r", "u"}
+VAGUE = {"城市", "本市", "我市", "全市", "附近", "周边", "周围", "整个"}  # ...+小区/市区: no name
+# Words with a place ending that name no place (公交线路, 声敏感建筑物集中区).
+NOT_PLACES = ("线路", "电路", "思路", "出路", "道路", "网路", "套路", "销路", "门路", "集中区",
+              "辖区", "片区", "园区", "景区", "校区", "禁区", "功能区", "保护区", "服务区",
+              "住宅区", "生活区", "商业区", "居住区")  # fmt: skip
 
 
 @dataclass
@@ -77,9 +89,7 @@ def group(appeals: list[Appeal], vectors: np.ndarray, *, threshold: float = THRE
     if n == 0:
         return []
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    scores, neighbours = index.search(vectors, min(NEIGHBOURS + 1, n))
+    scores, neighbours = _neighbours(vectors, min(NEIGHBOURS + 1, n))
     pairs = sorted(((float(s), i, int(j)) for i in range(n)
                     for s, j in zip(scores[i], neighbours[i], strict=True)
                     if j > i and s >= threshold), reverse=True)  # fmt: skip
@@ -120,6 +130,20 @@ def group(appeals: list[Appeal], vectors: np.ndarray, *, threshold: float = THRE
     return sorted(members.values(), key=len, reverse=True)
 
 
+def _neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each vector's ``k`` nearest by cosine: exact up to ``EXACT_LIMIT`` vectors, else from an
+    HNSW graph. Measured on 100,000 appeals: 9 s instead of 66 s on 2 cores, and it finds 99.9%
+    of the pairs at cosine >= 0.92 that the exact search finds."""
+    if len(vectors) <= EXACT_LIMIT:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 40
+        index.hnsw.efSearch = 48
+    index.add(vectors)
+    return index.search(vectors, k)
+
+
 def heat(appeals: int, citizens: int, votes: int, recency: float, growth: float) -> float:
     size = math.log1p(appeals) + 0.5 * math.log1p(citizens) + 0.3 * math.log1p(votes)
     return 10 * size * (0.5 + 0.5 * recency) * (1 + 0.5 * growth)
@@ -127,23 +151,47 @@ def heat(appeals: int, citizens: int, votes: int, recency: float, growth: float)
 
 def hot_topics(appeals: list[Appeal], vectors: np.ndarray, *, end: datetime | None = None,
                top: int = 10, threshold: float = THRESHOLD) -> list[Topic]:  # fmt: skip
-    """The ``top`` hottest issues among ``appeals`` (one window), hottest first."""
+    """The ``top`` hottest issues among ``appeals`` (one window), hottest first.
+
+    Every issue's heat is computed; only the ``top`` hottest are labelled and described, so a
+    big window segments the words of those issues and of a sample, not of every appeal."""
     if not appeals:
         return []
     end = end or max(a.time for a in appeals)
-    words = [segment(a.text) for a in appeals]
-    document_frequency = Counter(w for ws in words for w in set(ws))
-    topics = []
-    for members in group(appeals, vectors, threshold=threshold):
-        if len(members) < MIN_APPEALS:
-            break
-        topics.append(_topic(appeals, vectors, words, document_frequency, members, end))
-    topics.sort(key=lambda t: t.heat, reverse=True)
-    return topics[:top]
+    issues = [m for m in group(appeals, vectors, threshold=threshold) if len(m) >= MIN_APPEALS]
+    figures = [_figures([appeals[i] for i in m], end) for m in issues]
+    hottest = sorted(range(len(issues)), key=lambda k: figures[k]["heat"], reverse=True)[:top]
+    common = _word_frequency(appeals)
+    return [_topic(appeals, vectors, issues[k], figures[k], common) for k in hottest]
 
 
-def _topic(appeals, vectors, words, document_frequency, members, end) -> Topic:
-    chosen = [appeals[i] for i in members]
+def place_name(found: str) -> str:
+    """A place the pattern found, as a briefing shows it: what the pattern took in before the
+    name dropped (目前小区 → 小区, 位于学丰路 → 学丰路, and 区洞井街道 → 洞井街道, the rest of
+    "A5区"); empty when no name is left (小区, 县城区, 城市市区) or it is too short to be one
+    (期间因电路 → 电路) or names no place (公交线路)."""
+    name = found[1:] if found[:1] in "区县市镇乡" and len(found) >= 4 else found
+    words = tagged(name)
+    while len(words) > 1:
+        word, flag = words[0]
+        if flag in ("a", "ad") and words[1][1] in NOT_NAME:
+            flag = "d"  # 严重影响周边小区; but 幸福小区 is a name
+        if flag not in NOT_NAME or (len(word) == 1 and flag == "v" and words[1][1] != "p"):
+            break  # one-character verbs start names too (学丰路); 住在 is no name
+        if flag == "vn" and len(words) == 2:
+            break  # 建设小区, 发展大道
+        words = words[1:]
+    name = "".join(w for w, _ in words)
+    head, last = name[: -len(words[-1][0])], words[-1][0]
+    if last in GENERIC_PLACES and (len(head) <= 1 or head in VAGUE):
+        return ""
+    if len(name) < 3 or name in GENERIC_PLACES or name.endswith(NOT_PLACES):
+        return ""
+    return name
+
+
+def _figures(chosen: list[Appeal], end: datetime) -> dict:
+    """What an issue's heat is made of, and the heat."""
     times = sorted(a.time for a in chosen)
     start, last = times[0], times[-1]
     middle = start + (last - start) / 2
@@ -152,23 +200,49 @@ def _topic(appeals, vectors, words, document_frequency, members, end) -> Topic:
     recency = math.exp(-max(0.0, (end - last).total_seconds() / 86400) / RECENCY_DAYS)
     citizens = len({a.user for a in chosen if a.user}) or len(chosen)
     votes = sum(max(a.votes, 0) for a in chosen)
-    # Label: the words most particular to this issue (frequent here, rare in the window).
-    counts = Counter(w for i in members for w in set(words[i]) if len(w) > 1)
+    return {"heat": round(heat(len(chosen), citizens, votes, recency, growth), 1),
+            "start": start, "end": last, "citizens": citizens, "votes": votes,
+            "growth": round(growth, 2)}  # fmt: skip
+
+
+def _word_frequency(appeals: list[Appeal]) -> Callable[[str], float]:
+    """How many of the window's appeals use a word: counted on all of them up to
+    ``WORD_SAMPLE``, else estimated from a fixed random sample of that many."""
     n = len(appeals)
-    weight = {w: c * math.log(n / document_frequency[w]) for w, c in counts.items() if c >= 2}
+    picked = range(n)
+    if n > WORD_SAMPLE:
+        picked = np.random.default_rng(0).choice(n, WORD_SAMPLE, replace=False)
+    counts = Counter(w for i in picked for w in set(segment(appeals[i].text)))
+    scale = n / len(picked)
+    return lambda word: max(1.0, counts[word] * scale)
+
+
+def _topic(appeals, vectors, members, figures, common) -> Topic:
+    chosen = [appeals[i] for i in members]
+    # Label: the words most particular to this issue (frequent here, rare in the window).
+    counts = Counter(w for a in chosen for w in set(segment(a.text)) if len(w) > 1)
+    n = len(appeals)
+    weight = {w: c * math.log(n / common(w)) for w, c in counts.items() if c >= 2}
     label = "·".join(w for w, _ in sorted(weight.items(), key=lambda x: -x[1])[:3])
     # Description: the appeal closest to the issue's centre.
     centre = vectors[members].mean(axis=0)
     central = chosen[int(np.argmax(vectors[members] @ centre))]
-    named = Counter(p for a in chosen for p in places(a.text))
+    named = Counter(n for a in chosen for n in {place_name(p) for p in places(a.text)} if n)
     ordered = sorted(chosen, key=lambda a: a.time)
+    examples: list[str] = []  # the first three different texts (one citizen often writes twice)
+    for a in ordered:
+        text = mask_pii(a.body)[:80]
+        if text not in examples:
+            examples.append(text)
+        if len(examples) == 3:
+            break
     return Topic(
-        heat=round(heat(len(chosen), citizens, votes, recency, growth), 1),
-        label=label or central.title[:12], place=named.most_common(1)[0][0] if named else "",
-        start=start, end=last, description=mask_pii(central.title or central.body[:40]),
-        appeals=[a.id for a in ordered], citizens=citizens, votes=votes,
-        growth=round(growth, 2),
-        examples=[mask_pii(a.body)[:80] for a in ordered[:3]],
+        heat=figures["heat"], label=label or central.title[:12],
+        place=max(named, key=lambda p: (named[p], len(p), p)) if named else "",
+        start=figures["start"], end=figures["end"],
+        description=mask_pii(central.title or central.body[:40]),
+        appeals=[a.id for a in ordered], citizens=figures["citizens"], votes=figures["votes"],
+        growth=figures["growth"], examples=examples,
     )  # fmt: skip
 
 

@@ -50,3 +50,17 @@ def segment(text: str, *, drop_stop_words: bool = True) -> list[str]:
     words = tok.lcut(normalize_text(text).lower(), HMM=True)
     stops = stop_words() if drop_stop_words else frozenset()
     return [w for w in (w.strip() for w in words) if w and _TOKEN_CHAR.search(w) and w not in stops]
+
+
+@cache
+def _pos_tokenizer():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """jieba words with their part-of-speech flags (``ns`` place, ``t`` time, ``v`` verb...)."""
+    with _lock:
+        tok = _pos_tokenizer()
+    return [(p.word, p.flag) for p in tok.lcut(normalize_text(text), HMM=True)]

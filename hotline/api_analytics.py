@@ -19,12 +19,12 @@ from functools import lru_cache
 from urllib.parse import quote
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from analytics import trends
+from analytics import snapshots, trends
 from analytics.spikes import detect
 from analytics.topics import Appeal, hot_topics
 from classifier import mask_pii
@@ -131,7 +131,7 @@ def summary(request: Request, w=Depends(window), user: UserRow = Depends(allowed
     shown, filters = w
     directory = directory_of(services)
     with services.session() as session:
-        figures = trends.summary(session, filters)
+        figures, as_of = snapshots.figures(session, "summary", filters, services.now())
     regions: dict[str, int] = {}
     for key, n in figures["by_region"]:
         area = area_of(directory, key) if key else UNASSIGNED
@@ -139,6 +139,7 @@ def summary(request: Request, w=Depends(window), user: UserRow = Depends(allowed
     by_region = sorted(regions.items(), key=lambda r: -r[1])
     return {
         "window": shown.model_dump(),
+        "as_of": as_of,  # when the figures come from the timers' snapshot of a long window
         **{k: figures[k] for k in ("total", "replied", "on_time", "on_time_rate", "returns",
                                    "rated", "satisfied", "satisfaction", "bad")},
         "by_code": _keyed(figures["by_code"], lambda k: _code_name(services, k)),
@@ -154,12 +155,18 @@ def summary(request: Request, w=Depends(window), user: UserRow = Depends(allowed
 
 
 @api.get("/units")
-def units(request: Request, w=Depends(window), user: UserRow = Depends(allowed)) -> list[dict]:
+def units(
+    request: Request, response: Response, w=Depends(window), user: UserRow = Depends(allowed)
+) -> list[dict]:
     """Per lead unit: cases, replied, on-time rate, returns, median handling days, satisfaction,
-    bad ratings, open rectifications."""
+    bad ratings, open rectifications. From the timers' snapshot for the long windows, with its
+    time in the ``X-Figures-As-Of`` header."""
     services = services_of(request)
     with services.session() as session:
-        return trends.units(session, w[1])
+        figures, as_of = snapshots.figures(session, "units", w[1], services.now())
+    if as_of is not None:
+        response.headers["X-Figures-As-Of"] = as_of.isoformat(timespec="seconds")
+    return figures
 
 
 @api.get("/topics")

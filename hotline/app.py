@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        stop = start_timers(app.state.engine, settings, app.state.services.fill_case_vectors)
+        stop = start_timers(app.state.engine, settings, app.state.services.background_work)
         yield
         if stop:
             stop.set()

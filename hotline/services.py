@@ -128,6 +128,15 @@ class Services:
                 case_vectors.vectors_for(session, self.encoder, cases[start : start + FILL_BATCH])
         return len(cases)
 
+    def background_work(self) -> None:
+        """What the worker holding the timers' lease does after each pass: encode new cases and
+        refresh the dashboard's long-window snapshots."""
+        from analytics import snapshots
+
+        self.fill_case_vectors()
+        with self.session() as session:
+            snapshots.refresh(session, self.now())
+
     def indexed_cases(self):
         """The similar-case index, with every case stored since the last call added (cases
         filed by other workers included). The first call reads, or encodes and stores, the

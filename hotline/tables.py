@@ -117,6 +117,15 @@ class CaseVectorRow(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class SnapshotRow(Base):
+    """Dashboard figures of a long window, computed by the timers (``analytics.snapshots``)."""
+
+    __tablename__ = "figure_snapshot"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    body: Mapped[str] = mapped_column(Text)
+
+
 class CaseEvent(Base):
     """The audit log: one row per change, never updated or deleted (triggers refuse it)."""
 

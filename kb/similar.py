@@ -29,12 +29,12 @@ _NAME_CHAR = r"(?:(?![的了是在和与及很都也就还把被让给对从向�
 _PLACE = re.compile(
     _NAME_CHAR + r"{2,8}?(?:区|县|镇|乡|街道|社区|村|路|街|大道|小区|花园|公寓|广场|大厦|苑|城)"
 )
-_GENERIC_PLACES = {"小区", "社区", "城区", "市区", "郊区", "农村", "街道", "马路", "公路", "本小区"}
+GENERIC_PLACES = {"小区", "社区", "城区", "市区", "郊区", "农村", "街道", "马路", "公路", "本小区"}
 
 
 def places(text: str) -> set[str]:
     """Place names mentioned in an appeal (a cheap pattern; unknown when empty)."""
-    return {p for p in _PLACE.findall(normalize_text(text)) if p not in _GENERIC_PLACES}
+    return {p for p in _PLACE.findall(normalize_text(text)) if p not in GENERIC_PLACES}
 
 
 def same_place(a: set[str], b: set[str]) -> bool:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from analytics.spikes import detect, spikes
-from analytics.topics import Appeal, briefing, group, hot_topics
+from analytics.topics import Appeal, briefing, group, hot_topics, place_name
 
 END = datetime(2026, 11, 26, 18, 0)
 
@@ -48,6 +48,25 @@ def test_the_same_matter_at_the_same_place_is_one_hot_topic_and_ranks_by_heat():
     text = briefing(topics, END - timedelta(days=30), END)
     assert "## 1." in text and f"热度 {lift.heat}" in text
     assert "13800001111" not in text  # examples are masked
+
+
+def test_a_topic_names_its_place_without_the_words_the_pattern_took_in():
+    """Citizens write "目前小区…" or "A5区洞井街道…": the briefing shows 洞井街道, not 区洞井街道,
+    and no place at all rather than a fragment such as 期间因电路 or 目前小区."""
+    assert place_name("区洞井街道") == "洞井街道"
+    assert place_name("位于学丰路") == "学丰路"
+    assert place_name("我住在东方红路") == "东方红路"
+    for name in ("幸福小区", "建设小区", "发展大道", "丽发新城"):  # names that look like words
+        assert place_name(name) == name
+    for fragment in ("期间因电路", "目前小区", "县城区", "城市市区", "公交线路"):
+        assert place_name(fragment) == ""
+    appeals = [
+        _appeal(0, "停车收费", "目前小区物业乱收停车费，A5区洞井街道汇金路", 2, "u1"),
+        _appeal(1, "停车乱收费", "目前小区物业又涨停车费，洞井街道汇金路", 1, "u2"),
+        _appeal(2, "物业收停车费", "期间因电路改造停车场关闭，物业照收停车费", 1, "u3"),
+    ]
+    topics = hot_topics(appeals, _vectors([0, 0, 0]), end=END)
+    assert topics[0].place in ("洞井街道", "汇金路")
 
 
 def test_a_span_limit_keeps_appeals_months_apart_apart():

@@ -12,12 +12,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from analytics import snapshots
 from analytics.trends import LEVEL1
 from classifier import find_pii
 from hotline import api_analytics
 from hotline.db import session_scope
 from hotline.demo import seed_cases
-from hotline.tables import CaseRow, RatingRow
+from hotline.tables import CaseRow, RatingRow, SnapshotRow
 from router.cases import local_now
 from tests.test_api import app, client  # noqa: F401  (the app fixture)
 
@@ -193,3 +194,25 @@ def test_topics_encode_a_bounded_number_of_new_cases_and_count_the_rest(seeded, 
     assert first["cases"] == 40 and total > 200
     second = c.get("/api/v1/analytics/topics", params=w).json()
     assert second["cases"] == 80 and second["unindexed"] == total - 80
+
+
+def test_long_windows_come_from_the_timers_snapshot_with_the_same_figures(seeded):
+    """近一年 without filters is computed by the timers and served from their snapshot, equal to
+    the live figures; a filtered or stale window is computed live."""
+    c = client(seeded, "analyst01")
+    year = _window(365)
+    live = c.get("/api/v1/analytics/summary", params=year).json()
+    live_units = c.get("/api/v1/analytics/units", params=year)
+    assert live["as_of"] is None and "X-Figures-As-Of" not in live_units.headers
+    seeded.state.services.background_work()
+    snap = c.get("/api/v1/analytics/summary", params=year).json()
+    snap_units = c.get("/api/v1/analytics/units", params=year)
+    assert snap["as_of"] is not None and snap_units.headers["X-Figures-As-Of"]
+    assert {**snap, "as_of": None} == live
+    assert snap_units.json() == live_units.json()
+    filtered = c.get("/api/v1/analytics/summary", params={**year, "code": "01"}).json()
+    assert filtered["as_of"] is None and filtered["total"] < live["total"]
+    with session_scope(seeded.state.engine) as s:  # a timer that stopped: stale, not served
+        for row in s.scalars(select(SnapshotRow)):
+            row.as_of -= snapshots.MAX_AGE + timedelta(minutes=1)
+    assert c.get("/api/v1/analytics/summary", params=year).json()["as_of"] is None

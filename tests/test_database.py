@@ -11,7 +11,7 @@ def test_first_start_migrates_and_seeds_once(settings):
     engine = make_engine(settings.db_url)
     assert prepare_database(engine) is True
     assert prepare_database(engine) is False  # second start: nothing loaded again
-    assert schema_revision(engine) == "0006"
+    assert schema_revision(engine) == "0007"
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(
             department_kinds()

@@ -148,7 +148,8 @@
     $("#range").textContent = `统计时段 ${s.window.start} 至 ${s.window.end}（按受理时间）` +
       (filters.code ? ` · 分类 ${$("#f-code").selectedOptions[0]?.text || filters.code}` : "") +
       (filters.region ? ` · 区域 ${filters.region}` : "") +
-      (filters.unit ? ` · 承办单位 ${$("#f-unit").selectedOptions[0]?.text || filters.unit}` : "");
+      (filters.unit ? ` · 承办单位 ${$("#f-unit").selectedOptions[0]?.text || filters.unit}` : "") +
+      (s.as_of ? ` · 数据统计于 ${s.as_of.slice(11, 16)}（长时段每 5 分钟更新）` : "");
     drawTrend(s.by_day);
     drawBars("c-code", s.by_code, "code", true, "分类");
     drawBars("c-region", s.by_region, "region", false, "区域");
