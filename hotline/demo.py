@@ -77,6 +77,7 @@ def seed_cases(session: Session, now: datetime, desk_options: dict) -> int:
         case, _ = desk.create(agent if row["channel"] == "phone" else Actor("来电人", "caller"),
                               body=row["body"], title=row["title"], channel=row["channel"],
                               code=row["code"], urgency=row["urgency"],
+                              appeal_type=row["appeal_type"],
                               caller_name=f"来电人{i:03d}" if i % 3 == 0 else "",
                               caller_phone=f"1380000{i:04d}" if i % 3 == 0 else "",
                               consent=i % 3 == 0)  # fmt: skip

@@ -2,7 +2,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from hotline.db import make_engine, prepare_database, schema_revision, session_scope
+from hotline.db import (
+    head_revision,
+    make_engine,
+    prepare_database,
+    schema_revision,
+    session_scope,
+)
 from hotline.tables import AppMeta, DepartmentKindRow
 from router import department_kinds
 
@@ -11,7 +17,7 @@ def test_first_start_migrates_and_seeds_once(settings):
     engine = make_engine(settings.db_url)
     assert prepare_database(engine) is True
     assert prepare_database(engine) is False  # second start: nothing loaded again
-    assert schema_revision(engine) == "0007"
+    assert schema_revision(engine) == head_revision() == "0007"
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(DepartmentKindRow)) == len(
             department_kinds()

@@ -31,5 +31,7 @@ def test_demo_logins_and_cases_are_seeded_once(settings):
         assert set(states) >= {"received", "dispatched", "accepted", "in_progress", "replied",
                                "closed"}  # fmt: skip
         assert s.scalar(select(RectificationRow.state)) == "verifying"  # bad ratings came in
+        types = Counter(s.scalars(select(CaseRow.appeal_type)))  # the dashboard's type ring
+        assert "" not in types and {"投诉", "咨询", "求助"} <= set(types)
         # the audit log shows the replayed history, not a shortcut
         assert s.scalar(select(CaseEvent.id).where(CaseEvent.action == "follow_up")) is not None
