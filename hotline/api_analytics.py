@@ -18,21 +18,18 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from urllib.parse import quote
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from analytics import snapshots, trends
 from analytics.spikes import detect
-from analytics.topics import Appeal, hot_topics
 from classifier import mask_pii
-from hotline import case_vectors
 from hotline.api_cases import services_of
 from hotline.auth import require
 from hotline.services import Services
-from hotline.tables import CaseRow, UserRow
+from hotline.tables import UserRow
+from hotline.topic_figures import KEPT, topic_figures
 from router.cases import CHANNELS
 from router.directory import Directory
 from router.lifecycle import STATES
@@ -41,8 +38,6 @@ api = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 ROLES = ("analyst", "supervisor", "admin")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-MAX_TOPIC_CASES = 100_000  # newest cases of the window that hot topics group
-ENCODE_NOW = 2_000  # cases without a stored vector that a topics call encodes itself
 EXPORT_LIMIT = 100_000
 CHANNEL_NAMES = {"phone": "电话", "chat": "在线咨询", "web": "网站", "open311": "Open311"}
 UNASSIGNED = "未派单"
@@ -132,6 +127,8 @@ def summary(request: Request, w=Depends(window), user: UserRow = Depends(allowed
     directory = directory_of(services)
     with services.session() as session:
         figures, as_of = snapshots.figures(session, "summary", filters, services.now())
+        if figures is None:
+            figures = trends.summary(session, filters)
     regions: dict[str, int] = {}
     for key, n in figures["by_region"]:
         area = area_of(directory, key) if key else UNASSIGNED
@@ -164,6 +161,8 @@ def units(
     services = services_of(request)
     with services.session() as session:
         figures, as_of = snapshots.figures(session, "units", w[1], services.now())
+        if figures is None:
+            figures = trends.units(session, w[1])
     if as_of is not None:
         response.headers["X-Figures-As-Of"] = as_of.isoformat(timespec="seconds")
     return figures
@@ -173,59 +172,19 @@ def units(
 def topics(
     request: Request,
     w=Depends(window),
-    top: int = Query(10, ge=1, le=50),
+    top: int = Query(10, ge=1, le=KEPT),
     user: UserRow = Depends(allowed),
 ) -> dict:
-    """Hot topics (热点问题) among the newest 100,000 cases of the window, hottest first.
-
-    Cases are grouped by their stored vectors. Those the timers have not encoded yet are
-    encoded now, the newest ``ENCODE_NOW`` of them; any older ones are left out and counted
-    in ``unindexed``."""
+    """Hot topics (热点问题) among the newest 100,000 cases of the window, hottest first
+    (``hotline.topic_figures``); 近7天 and 近30天 without filters from the timers' snapshot."""
     services = services_of(request)
     shown, filters = w
     with services.session() as session:
-        rows = session.execute(
-            select(CaseRow.id, CaseRow.number, CaseRow.title, CaseRow.body,
-                   CaseRow.received_at, CaseRow.caller_phone)
-            .where(*filters.conditions())
-            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
-            .limit(MAX_TOPIC_CASES)
-        ).all()  # fmt: skip
-        dim = services.encoder.dim
-        stored = case_vectors.load(session, [r.id for r in rows], dim) if rows else {}
-    missing = [(r.id, r.title, r.body) for r in rows if r.id not in stored][:ENCODE_NOW]
-    if missing:
-        stored.update(zip([c[0] for c in missing], services.case_vectors(missing), strict=True))
-    kept = [r for r in rows if r.id in stored]
-    appeals = [
-        Appeal(id=r.number, title=r.title, body=r.body, time=r.received_at, user=r.caller_phone)
-        for r in kept
-    ]
-    vectors = np.stack([stored[r.id] for r in kept]) if kept else np.zeros((0, dim), np.float32)
-    found = hot_topics(appeals, vectors, end=filters.end, top=top) if appeals else []
-    return {
-        "window": shown.model_dump(),
-        "cases": len(appeals),
-        "limited": len(rows) >= MAX_TOPIC_CASES,
-        "unindexed": len(rows) - len(kept),
-        "topics": [
-            {
-                "rank": rank,
-                "heat": t.heat,
-                "label": mask_pii(t.label),
-                "place": t.place,
-                "start": t.start,
-                "end": t.end,
-                "count": len(t.appeals),
-                "citizens": t.citizens,
-                "growth": t.growth,
-                "description": t.description,
-                "examples": t.examples,
-                "numbers": t.appeals[:200],
-            }
-            for rank, t in enumerate(found, 1)
-        ],
-    }
+        figures, as_of = snapshots.figures(session, "topics", filters, services.now())
+    if figures is None:
+        figures = topic_figures(services, filters, top)
+    return {"window": shown.model_dump(), "as_of": as_of,
+            **figures, "topics": figures["topics"][:top]}  # fmt: skip
 
 
 @api.get("/spikes")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from analytics import snapshots
 from analytics.trends import LEVEL1
 from classifier import find_pii
-from hotline import api_analytics
+from hotline import topic_figures
 from hotline.db import session_scope
 from hotline.demo import seed_cases
 from hotline.tables import CaseRow, RatingRow, SnapshotRow
@@ -186,7 +186,7 @@ def test_topics_and_spikes(seeded):
 def test_topics_encode_a_bounded_number_of_new_cases_and_count_the_rest(seeded, monkeypatch):
     """Cases the timers have not encoded yet: a call encodes the newest ``ENCODE_NOW`` of them
     and stores their vectors, so the next call covers more; the rest are counted, not lost."""
-    monkeypatch.setattr(api_analytics, "ENCODE_NOW", 40)
+    monkeypatch.setattr(topic_figures, "ENCODE_NOW", 40)
     c = client(seeded, "analyst01")
     w = _window(365)
     first = c.get("/api/v1/analytics/topics", params=w).json()
@@ -197,14 +197,18 @@ def test_topics_encode_a_bounded_number_of_new_cases_and_count_the_rest(seeded, 
 
 
 def test_long_windows_come_from_the_timers_snapshot_with_the_same_figures(seeded):
-    """近一年 without filters is computed by the timers and served from their snapshot, equal to
-    the live figures; a filtered or stale window is computed live."""
+    """近一年 and 近30天's hot topics without filters are computed by the timers and served from
+    their snapshot, equal to the live figures; a filtered or stale window is computed live."""
     c = client(seeded, "analyst01")
-    year = _window(365)
+    year, month = _window(365), _window(30)
     live = c.get("/api/v1/analytics/summary", params=year).json()
     live_units = c.get("/api/v1/analytics/units", params=year)
+    live_topics = c.get("/api/v1/analytics/topics", params={**month, "top": 8}).json()
     assert live["as_of"] is None and "X-Figures-As-Of" not in live_units.headers
+    assert live_topics["as_of"] is None and live_topics["topics"]
     seeded.state.services.background_work()
+    snap_topics = c.get("/api/v1/analytics/topics", params={**month, "top": 8}).json()
+    assert snap_topics["as_of"] is not None and {**snap_topics, "as_of": None} == live_topics
     snap = c.get("/api/v1/analytics/summary", params=year).json()
     snap_units = c.get("/api/v1/analytics/units", params=year)
     assert snap["as_of"] is not None and snap_units.headers["X-Figures-As-Of"]
@@ -214,5 +218,5 @@ def test_long_windows_come_from_the_timers_snapshot_with_the_same_figures(seeded
     assert filtered["as_of"] is None and filtered["total"] < live["total"]
     with session_scope(seeded.state.engine) as s:  # a timer that stopped: stale, not served
         for row in s.scalars(select(SnapshotRow)):
-            row.as_of -= snapshots.MAX_AGE + timedelta(minutes=1)
+            row.as_of -= snapshots.KINDS["topics"].max_age + timedelta(minutes=1)
     assert c.get("/api/v1/analytics/summary", params=year).json()["as_of"] is None

@@ -149,7 +149,7 @@
       (filters.code ? ` · 分类 ${$("#f-code").selectedOptions[0]?.text || filters.code}` : "") +
       (filters.region ? ` · 区域 ${filters.region}` : "") +
       (filters.unit ? ` · 承办单位 ${$("#f-unit").selectedOptions[0]?.text || filters.unit}` : "") +
-      (s.as_of ? ` · 数据统计于 ${s.as_of.slice(11, 16)}（长时段每 5 分钟更新）` : "");
+      (s.as_of ? ` · 数据统计于 ${s.as_of.slice(11, 16)}（每 5 分钟更新）` : "");
     drawTrend(s.by_day);
     drawBars("c-code", s.by_code, "code", true, "分类");
     drawBars("c-region", s.by_region, "region", false, "区域");
@@ -187,7 +187,9 @@
     $("#topics").innerHTML = '<li class="empty"><span class="spinner"></span> 正在归并同类诉求…</li>';
     const data = await api("GET", `${BASE}/topics?top=8&${query()}`);
     topicList = data.topics;
-    $("#topics-note").textContent = `基于 ${num(data.cases)} 件工单${data.limited ? "（最新 5000 件）" : ""} · 点击查看工单`;
+    $("#topics-note").textContent = `基于 ${num(data.cases)} 件工单${data.limited ? "（时段内最新 10 万件）" : ""}` +
+      `${data.unindexed ? `，另有 ${num(data.unindexed)} 件待后台分析` : ""}` +
+      `${data.as_of ? ` · ${data.as_of.slice(11, 16)} 统计` : ""} · 点击查看工单`;
     const most = Math.max(1, ...topicList.map((t) => t.heat));
     $("#topics").innerHTML = topicList.length ? topicList.map((t, i) => `<li data-topic="${i}" tabindex="0">
       <span class="rank r${t.rank}">${t.rank}</span>
