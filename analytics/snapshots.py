@@ -21,7 +21,6 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from analytics import trends
-from analytics.trends import Filters
 from hotline.tables import SnapshotRow
 
 
@@ -43,13 +42,13 @@ KINDS = {
 }
 
 
-def window(days: int, today: date) -> Filters:
+def window(days: int, today: date) -> trends.Filters:
     """The ``days`` days up to and including ``today``, without other filters."""
     end = datetime.combine(today + timedelta(days=1), time())
-    return Filters(start=end - timedelta(days=days), end=end)
+    return trends.Filters(start=end - timedelta(days=days), end=end)
 
 
-def _name(kind: str, f: Filters, today: date) -> str | None:
+def _name(kind: str, f: trends.Filters, today: date) -> str | None:
     """The snapshot that answers ``f``, if one does."""
     for days in KINDS[kind].days:
         if f == window(days, today):
@@ -57,7 +56,7 @@ def _name(kind: str, f: Filters, today: date) -> str | None:
     return None
 
 
-def due(session: Session, now: datetime) -> list[tuple[str, Filters]]:
+def due(session: Session, now: datetime) -> list[tuple[str, trends.Filters]]:
     """The (kind, window) snapshots older than their kind's refresh, or missing."""
     out = []
     for kind, spec in KINDS.items():
@@ -69,7 +68,7 @@ def due(session: Session, now: datetime) -> list[tuple[str, Filters]]:
     return out
 
 
-def store(session: Session, kind: str, f: Filters, now: datetime, figures: object) -> None:
+def store(session: Session, kind: str, f: trends.Filters, now: datetime, figures: object) -> None:
     """Keep ``figures`` as the snapshot of (kind, f) computed at ``now``; drop those of earlier
     days."""
     session.execute(delete(SnapshotRow).where(SnapshotRow.as_of < now - timedelta(days=1)))
@@ -82,7 +81,7 @@ def store(session: Session, kind: str, f: Filters, now: datetime, figures: objec
         row.as_of, row.body = now, body
 
 
-def figures(session: Session, kind: str, f: Filters, now: datetime) -> tuple:
+def figures(session: Session, kind: str, f: trends.Filters, now: datetime) -> tuple:
     """(figures, as_of) of the snapshot answering ``f`` while it is fresh, else (None, None)."""
     name = _name(kind, f, now.date())
     row = session.get(SnapshotRow, name) if name else None
