@@ -27,13 +27,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from analytics import snapshots
+from eval.app_client import analyst_client
 from eval.pg_schema import scratch_schema
 from hotline.db import make_engine, prepare_database, session_scope
-from hotline.demo import seed_users
 from hotline.settings import Settings
 from router.cases import local_now
 
-PASSWORD = "bench-dashboard-2026"
 TITLES = [
     "小区电梯故障长期不修", "夜间施工噪音扰民", "路灯不亮", "道路坑洼积水", "垃圾清运不及时",
     "物业费收费不合理", "拖欠工资", "社保卡补办咨询", "公积金提取咨询", "停水没有通知",
@@ -153,12 +152,9 @@ def run(n: int, repeat: int) -> str:
         now = local_now()
         seconds = generate(url, n, now)
         with tempfile.TemporaryDirectory() as data:
-            from hotline.app import create_app
-
             settings = Settings(data_dir=Path(data), database_url=url, timer_interval=0)
             engine = make_engine(url)
             with session_scope(engine) as s:
-                seed_users(s, now, settings.data_dir, PASSWORD)
                 cases = s.scalar(text("SELECT count(*) FROM hotline_case"))
                 ratings = s.scalar(text("SELECT count(*) FROM rating"))
             started = time.perf_counter()
@@ -168,11 +164,7 @@ def run(n: int, repeat: int) -> str:
                         snapshots.store(s, kind, f, now, snapshots.SQL_FIGURES[kind](s, f))
             refresh_s = time.perf_counter() - started
             engine.dispose()
-            client = TestClient(create_app(settings))
-            token = client.post(
-                "/api/v1/auth/login", json={"username": "analyst01", "password": PASSWORD}
-            ).json()["token"]
-            client.headers["Authorization"] = f"Bearer {token}"
+            client = analyst_client(settings, now)
             today = now.date()
             month = {"start": str(today - timedelta(days=29)), "end": str(today)}
             year = {"start": str(today - timedelta(days=364)), "end": str(today)}

@@ -20,20 +20,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 
 from classifier import Encoder
 from eval.analytics_eval import _appeal, _votes_rows, repeated
+from eval.app_client import analyst_client
 from eval.pg_schema import scratch_schema
-from hotline.app import create_app
-from hotline.db import make_engine, prepare_database, session_scope
-from hotline.demo import seed_users
+from hotline.db import make_engine, prepare_database
 from hotline.settings import Settings
 from hotline.tables import CaseRow, CaseVectorRow
 from router.cases import local_now
-
-PASSWORD = "bench-topics-2026"
 
 
 def store_cases(url: str, appeals: list, vectors: np.ndarray, n: int, now) -> float:
@@ -69,15 +65,7 @@ def run(data_dir: Path, n: int) -> str:
         now = local_now()
         stored_s = store_cases(url, appeals, vectors, n, now)
         settings = Settings(data_dir=Path(data), database_url=url, timer_interval=0)
-        engine = make_engine(url)
-        with session_scope(engine) as s:
-            seed_users(s, now, settings.data_dir, PASSWORD)
-        engine.dispose()
-        client = TestClient(create_app(settings))
-        token = client.post(
-            "/api/v1/auth/login", json={"username": "analyst01", "password": PASSWORD}
-        ).json()["token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+        client = analyst_client(settings, now)
         old = {"start": "2020-01-01", "end": "2020-01-01"}  # no cases: loads the encoder
         assert client.get("/api/v1/analytics/topics", params=old).status_code == 200
         window = {"start": str(now.date() - timedelta(days=29)), "end": str(now.date())}
