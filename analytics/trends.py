@@ -34,9 +34,8 @@ from sqlalchemy.orm import Session
 
 from analytics.spikes import BASELINE_DAYS, WEEKDAY_WEEKS
 from hotline.tables import CaseRow, RatingRow, RectificationRow, UnitRow
-from router.ratings import BAD, SATISFIED
+from router.ratings import BAD, OPEN_TASK_STATES, SATISFIED
 
-OPEN_TASKS = ("verifying", "rectifying", "disputed")
 BUCKET_DAYS = 0.1  # the resolution of the median handling time
 HISTORY_DAYS = max(BASELINE_DAYS, 7 * WEEKDAY_WEEKS)  # days before a window that spikes need
 
@@ -219,7 +218,9 @@ def units(session: Session, f: Filters) -> list[dict]:
         select(RectificationRow.unit_id, func.count())
         .join(CaseRow, CaseRow.id == RectificationRow.case_id)
         .where(
-            *where, RectificationRow.state.in_(OPEN_TASKS), RectificationRow.opened_at >= f.start
+            *where,
+            RectificationRow.state.in_(OPEN_TASK_STATES),
+            RectificationRow.opened_at >= f.start,
         )
         .group_by(RectificationRow.unit_id)
     ).all()

@@ -30,12 +30,12 @@ BURST_SIZES = (5, 10, 20, 40)
 TRIALS = 200
 
 
-def _votes_rows(data_dir: Path) -> list[dict[str, str]]:
+def votes_rows(data_dir: Path) -> list[dict[str, str]]:
     with (Path(data_dir) / "appeals" / "messages_with_votes.csv").open(encoding="utf-8") as f:
         return [r for r in csv.DictReader(f) if r["time"].strip()]
 
 
-def _appeal(r: dict[str, str]) -> Appeal:
+def appeal_of(r: dict[str, str]) -> Appeal:
     likes = r.get("likes", "").strip()
     return Appeal(
         r["id"],
@@ -50,8 +50,8 @@ def _appeal(r: dict[str, str]) -> Appeal:
 def topics_part(data_dir: Path, encoder) -> tuple[list[str], list[Appeal], np.ndarray, float]:
     """The briefing and dup_group recovery lines; the messages, their vectors and the
     encoder's rate on them."""
-    rows = _votes_rows(data_dir)
-    appeals = [_appeal(r) for r in rows]
+    rows = votes_rows(data_dir)
+    appeals = [appeal_of(r) for r in rows]
     started = time.perf_counter()
     vectors = encoder.encode_queries([a.text for a in appeals])
     encode_s = time.perf_counter() - started

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import insert, text
 
 from classifier import Encoder
-from eval.analytics_eval import _appeal, _votes_rows, repeated
+from eval.analytics_eval import appeal_of, repeated, votes_rows
 from eval.app_client import analyst_client
 from eval.pg_schema import scratch_schema
 from hotline.db import make_engine, prepare_database
@@ -56,7 +56,7 @@ def store_cases(url: str, appeals: list, vectors: np.ndarray, n: int, now) -> fl
 
 
 def run(data_dir: Path, n: int) -> str:
-    appeals = [_appeal(r) for r in _votes_rows(data_dir)]
+    appeals = [appeal_of(r) for r in votes_rows(data_dir)]
     encoder = Encoder.shared(Settings().cache_dir)
     started = time.perf_counter()
     vectors = encoder.encode_queries([a.text for a in appeals])

@@ -271,7 +271,7 @@ def list_cases(
         query = query.where(CaseRow.escalated_at.is_not(None), CaseRow.state.in_(WITH_UNIT))
     if rectification:
         open_tasks = select(RectificationRow.case_id).where(
-            RectificationRow.state.in_(("verifying", "rectifying", "disputed"))
+            RectificationRow.state.in_(ratings.OPEN_TASK_STATES)
         )
         query = query.where(CaseRow.id.in_(open_tasks))
     if order == "due":  # open cases by deadline, the rest after them

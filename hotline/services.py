@@ -116,8 +116,9 @@ class Services:
 
     def case_vectors(self, cases: list[tuple[int, str, str]]) -> np.ndarray:
         """Vectors of these cases (id, title, body): stored ones read, the others encoded now
-        and stored for every worker."""
-        with self._lock, self.session() as session:
+        and stored for every worker. No lock: the database settles two workers storing one case,
+        and suggestions must not wait behind a long encoding."""
+        with self.session() as session:
             return case_vectors.vectors_for(session, self.encoder, cases)
 
     def fill_case_vectors(self, limit: int = FILL_LIMIT) -> int:

@@ -33,6 +33,7 @@ TASK_ACTIONS = {
     "review_dispute": (("disputed",), ("supervisor",)),
     "tell_result": (("rectifying",), ("agent",)),
 }
+OPEN_TASK_STATES = ("verifying", "rectifying", "disputed")  # a rectification still under way
 TASK_STATES = {
     "verifying": "待核实",
     "rectifying": "整改中",
@@ -290,7 +291,7 @@ def unit_figures(desk: CaseDesk, start: datetime, end: datetime) -> list[dict]:
             f["satisfied"] += int(rating.level in SATISFIED)
             f["bad"] += int(rating.level in BAD)
     for task in tasks:
-        if task.unit_id in figures and task.state in ("verifying", "rectifying", "disputed"):
+        if task.unit_id in figures and task.state in OPEN_TASK_STATES:
             figures[task.unit_id]["rectifying"] += 1
     out = []
     for unit_id, f in sorted(figures.items()):
